@@ -1,0 +1,95 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) genesyscloud.sso contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    # Connection options shared by every module of the collection.
+    DOCUMENTATION = r'''
+options:
+  region:
+    description:
+      - Genesys Cloud region of the org, as an AWS-style key (V(us-east-1), V(eu-west-1), ...), its SDK
+        spelling (V(us_east_1)) or the bare domain (V(mypurecloud.ie)).
+      - Gives the API host C(https://api.<domain>) and the login host C(https://login.<domain>).
+      - Ignored for a host that O(api_url) or O(login_url) sets.
+      - Falls back to the E(GENESYSCLOUD_REGION) environment variable.
+    type: str
+  api_url:
+    description:
+      - Base URL of the platform API, overriding the one O(region) gives, for example the URL of the
+        bundled Genesys Cloud emulator.
+      - Falls back to the E(GENESYSCLOUD_API_URL) environment variable.
+    type: str
+  login_url:
+    description:
+      - Base URL of the OAuth login service, overriding the one O(region) gives.
+      - When only O(api_url) is set and it starts with C(https://api.), the login host is derived
+        from it as the SDKs do; otherwise it defaults to O(api_url).
+      - Falls back to the E(GENESYSCLOUD_LOGIN_URL) environment variable.
+    type: str
+  client_id:
+    description:
+      - ID of the OAuth client (grant type Client Credentials) the module authenticates with.
+      - Falls back to the E(GENESYSCLOUD_OAUTHCLIENT_ID) environment variable.
+    type: str
+  client_secret:
+    description:
+      - Secret of O(client_id). Never logged or returned.
+      - Falls back to the E(GENESYSCLOUD_OAUTHCLIENT_SECRET) environment variable.
+    type: str
+  access_token:
+    description:
+      - An access token to use instead of O(client_id)/O(client_secret), for example the one
+        M(genesyscloud.sso.genesys_token) returned. Never logged or returned.
+      - When both a token and client credentials are given, the token is used first and the
+        credentials get a new token once if the platform answers 401.
+      - Falls back to the E(GENESYSCLOUD_ACCESS_TOKEN) environment variable.
+    type: str
+  validate_certs:
+    description:
+      - Verify the TLS certificate of the API and login hosts.
+      - Set to V(false) only for a test endpoint; the module then warns.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - PEM file of CA certificates to verify the API and login hosts with, for a private CA or the
+        bundled emulator's CA.
+      - Falls back to the E(GENESYSCLOUD_CA_PATH) environment variable.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for each HTTP request before it counts as failed (and is retried when safe).
+    type: float
+    default: 30
+  retries:
+    description:
+      - How many times a request is retried after a transient failure (HTTP 429, 502, 503, 504, a
+        connection reset or a time-out) before the task fails. V(0) disables retries.
+      - C(Retry-After) is honoured (capped at 60 seconds); otherwise the wait grows exponentially
+        with jitter.
+    type: int
+    default: 5
+notes:
+  - All modules of this collection belong to the action group C(genesyscloud.sso.genesys), so the
+    connection options can be set once per play with
+    C(module_defaults: {group/genesyscloud.sso.genesys: {...}}).
+  - The modules run in the controller process through their action plugins; set the variable
+    C(genesyscloud_sso_execution=module) to run them as ordinary modules instead.
+'''
+
+    ACTIONGROUP_GENESYS = r'''
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/genesyscloud.sso.genesys) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - genesyscloud.sso.genesys
+'''
