@@ -1,0 +1,74 @@
+# genesyscloud.sso — developer entry points. Everything runs from a fresh clone:
+# `make venv` (implied by every target) creates .venv with Python 3.11 and ansible-core 2.19.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PY312 := $(shell pyenv prefix 3.12.1 2>/dev/null || pyenv prefix 3.12 2>/dev/null)
+GATES := $(PY) tools/gates.py
+
+.PHONY: help venv venv312 deps test lint sanity units integration emulator-tests e2e reliability molecule docs build bench bench-quick demo test-312 clean
+
+help:
+	@echo "make demo   - start the bundled Genesys Cloud emulator and run playbooks/configure_sso.yml (check, apply, re-run)"
+	@echo "make test   - every quality gate; ends with 'total: N passed, M failed'"
+	@echo "pieces: lint sanity units integration emulator-tests e2e reliability molecule build docs bench test-312"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Python 3.12 leg (ansible-core 2.21): only where pyenv has a 3.12 interpreter.
+venv312:
+	@if [ -z "$(PY312)" ]; then echo "venv312: no Python 3.12 under pyenv; the 3.12 leg will be skipped"; \
+	elif [ ! -f .venv312/.installed ] || [ requirements-dev-312.txt -nt .venv312/.installed ]; then \
+	  "$(PY312)/bin/python3.12" -m venv .venv312 && .venv312/bin/python -m pip install --quiet --upgrade pip && \
+	  .venv312/bin/python -m pip install --quiet -r requirements-dev-312.txt && touch .venv312/.installed; fi
+
+# System packages the gates need (shellcheck for the sanity test of that name).
+deps:
+	@command -v shellcheck >/dev/null || { if [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && apt-get install -y -qq shellcheck) >/dev/null; \
+	  else echo "shellcheck missing: install it (apt-get install shellcheck)"; fi; }
+
+test: venv venv312 deps
+	$(GATES) all
+
+lint: venv
+	$(GATES) lint
+sanity: venv deps
+	$(GATES) sanity
+units: venv
+	$(GATES) units
+integration: venv
+	$(GATES) integration
+emulator-tests: venv
+	$(GATES) emulator
+e2e: venv
+	$(GATES) e2e
+reliability: venv
+	$(GATES) reliability
+molecule: venv
+	$(GATES) molecule
+build: venv
+	$(GATES) build
+docs: venv
+	$(GATES) docs
+test-312: venv venv312
+	$(GATES) py312
+
+bench: venv
+	$(PY) bench/run.py
+bench-quick: venv
+	$(PY) bench/run.py --quick
+
+demo: venv
+	bash tools/demo.sh
+
+clean:
+	rm -rf build .collections tests/output
