@@ -131,6 +131,8 @@ def sync_copy():
     if os.path.isdir(COPY):
         for entry in os.listdir(COPY):
             path = os.path.join(COPY, entry)
+            if entry == '.git':
+                continue
             if entry == 'tests':
                 for sub in os.listdir(path):
                     if sub != 'output':
@@ -144,6 +146,13 @@ def sync_copy():
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         shutil.copy2(os.path.join(ROOT, rel), dst)
     os.makedirs(keep_output, exist_ok=True)
+    # The copy lives under the repo's ignored build/: give it its own (empty) git repo so
+    # ansible-test does not see it as ignored content of the outer one. The .gitignore keeps
+    # ansible-test's own output out of the tested files.
+    if not os.path.isdir(os.path.join(COPY, '.git')):
+        subprocess.run(['git', 'init', '-q', COPY], check=True)
+    with open(os.path.join(COPY, '.gitignore'), 'w') as fh:
+        fh.write('tests/output/\ntests/integration/inventory\ntests/integration/integration_config.yml\n')
 
 
 def ensure_links():
@@ -177,7 +186,7 @@ def gate_sanity(g, venv=VENV, python=PY311):
         g.note = 'shellcheck missing (apt-get install shellcheck)'
         g.failed += 1
     rc, out = ansible_test(['sanity', '--local'], venv, python)
-    names = re.findall(r"Running sanity test '([^']+)'", out)
+    names = re.findall(r'Running sanity test "([^"]+)"', out)
     failed_names = set(re.findall(r'^ERROR: Found \d+ ([\w-]+) issue', out, re.M))
     g.failed += len(failed_names) or (1 if rc else 0)
     g.passed += max(len(names) - len(failed_names), 0)

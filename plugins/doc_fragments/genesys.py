@@ -78,8 +78,8 @@ options:
     default: 5
 notes:
   - All modules of this collection belong to the action group C(genesyscloud.sso.genesys), so the
-    connection options can be set once per play with
-    C(module_defaults: {group/genesyscloud.sso.genesys: {...}}).
+    connection options can be set once per play under C(module_defaults) with the key
+    C(group/genesyscloud.sso.genesys).
   - The modules run in the controller process through their action plugins; set the variable
     C(genesyscloud_sso_execution=module) to run them as ordinary modules instead.
 '''
