@@ -343,6 +343,8 @@ def gate_docs(g):
     """Build the HTML docsite with antsibull-docs, offline (no intersphinx)."""
     dest = os.path.join(BUILD, 'docsite')
     shutil.rmtree(dest, ignore_errors=True)
+    os.makedirs(dest, mode=0o755)
+    os.chmod(dest, 0o755)
     ensure_links()
     rc, _ = run([venv_bin('antsibull-docs'), 'sphinx-init', '--use-current', '--dest-dir', dest,
                  '--lenient', 'genesyscloud.sso'])
