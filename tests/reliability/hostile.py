@@ -1,0 +1,163 @@
+"""Hypothesis strategies of hostile option values: each value drawn here is invalid for its kind of option."""
+
+import base64
+import textwrap
+
+from hypothesis import strategies as st
+
+from conftest import make_cert
+
+_CERT_PEM, _KEY_PEM = make_cert("hostile.example")
+_CERT_B64 = "".join(line for line in _CERT_PEM.splitlines() if "-----" not in line)
+
+UNICODE_JUNK = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+
+HUGE = st.sampled_from([n * "A" for n in (70000, 600000)])
+
+
+def _csr_pem():
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (x509.CertificateSigningRequestBuilder()
+           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "csr.example")])).sign(key, hashes.SHA256()))
+    pub = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return csr.public_bytes(serialization.Encoding.PEM).decode(), pub.decode()
+
+
+_CSR_PEM, _PUB_PEM = _csr_pem()
+
+
+# -- URLs that must be refused (the API requires https; metadata must come over verified https) -----------------
+def bad_urls():
+    fixed = st.sampled_from([
+        "", " ", "http://idp.example.com/sso", "HTTP://idp.example.com/sso", "ftp://idp.example.com/sso",
+        "file:///etc/passwd", "javascript:alert(1)", "https://", "https:///no-host", "//idp.example.com/sso",
+        "idp.example.com/sso", "https://idp.exa mple.com/sso", "https://idp.example.com/\r\nX-Injected: 1",
+        "ldap://idp.example.com", "data:text/html,<b>x</b>", "gopher://127.0.0.1:25/",
+    ])
+    scheme = st.sampled_from(["http", "ftp", "ws", "file", "gopher", "httpx", "s3"])
+    host = st.from_regex(r"[a-z]{1,12}\.[a-z]{2,5}", fullmatch=True)
+    built = st.builds(lambda s, h: "%s://%s/sso" % (s, h), scheme, host)
+    return st.one_of(fixed, built, UNICODE_JUNK.filter(lambda t: "https://" not in t.lower()),
+                     HUGE.map(lambda a: "http://" + a))
+
+
+# -- certificates that are truncated, of the wrong kind, or not certificates at all --------------------------------
+def bad_certificates():
+    def truncate(frac):
+        body = _CERT_B64
+        cut = max(8, int(len(body) * frac))
+        return "-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n" % "\n".join(textwrap.wrap(body[:cut], 64))
+
+    def corrupt(pos):
+        body = list(_CERT_B64)
+        i = 20 + pos % (len(body) - 40)
+        body[i] = "A" if body[i] != "A" else "B"
+        body[i + 1] = "!"
+        return "".join(body)
+
+    fixed = st.sampled_from([
+        "", " ", "not a certificate", _KEY_PEM, _CSR_PEM, _PUB_PEM,
+        _CERT_PEM.replace("BEGIN CERTIFICATE", "BEGIN X509 CRL").replace("END CERTIFICATE", "END X509 CRL"),
+        "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
+        base64.b64encode(b"\x30\x82\x01\x00" + b"\x00" * 40).decode(),
+        "-----BEGIN PKCS7-----\nMIIBBgYJKoZIhvcNAQcCoIH4MIH1AgEBMQA=\n-----END PKCS7-----\n",
+        "<?xml version='1.0'?><x/>",
+    ])
+    return st.one_of(
+        fixed,
+        st.floats(min_value=0.05, max_value=0.9).map(truncate),
+        st.integers(min_value=0, max_value=10000).map(corrupt),
+        st.binary(min_size=4, max_size=200).map(lambda b: base64.b64encode(b).decode()),
+        UNICODE_JUNK,
+        HUGE,
+    )
+
+
+# -- IdP metadata that must be refused (XML bombs, external entities, not metadata) --------------------------------
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="&lol9;">
+ <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+  <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://idp.example.com/sso"/>
+ </md:IDPSSODescriptor>
+</md:EntityDescriptor>
+"""
+
+
+def _metadata(entity_id='https://idp.example.com/entity', doctype="", cert=_CERT_B64):
+    return """<?xml version="1.0"?>%s
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#"
+    entityID="%s">
+ <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+  <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>%s</ds:X509Certificate>
+  </ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+  <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://idp.example.com/sso"/>
+ </md:IDPSSODescriptor>
+</md:EntityDescriptor>
+""" % (doctype, entity_id, cert)
+
+
+VALID_METADATA = _metadata()
+
+XXE_FILE = _metadata("&xxe;", '\n<!DOCTYPE md [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>')
+XXE_NET = _metadata("&xxe;", '\n<!DOCTYPE md [<!ENTITY xxe SYSTEM "http://127.0.0.1:9/evil">]>')
+XXE_PARAM = _metadata("x", '\n<!DOCTYPE md [<!ENTITY % p SYSTEM "file:///etc/hostname"> %p;]>')
+EXTERNAL_DTD = _metadata("x", '\n<!DOCTYPE md SYSTEM "http://127.0.0.1:9/evil.dtd">')
+QUADRATIC = _metadata("&a;" * 2000, '\n<!DOCTYPE md [<!ENTITY a "%s">]>' % ("B" * 5000))
+INTERNAL_ENTITY = _metadata("&e;", '\n<!DOCTYPE md [<!ENTITY e "https://idp.example.com/entity">]>')
+
+
+def bad_metadata():
+    fixed = st.sampled_from([
+        BILLION_LAUGHS, XXE_FILE, XXE_NET, XXE_PARAM, EXTERNAL_DTD, QUADRATIC, INTERNAL_ENTITY,
+        "", " ", "not xml at all", "<xml", "<?xml version='1.0'?><root/>",
+        _metadata(cert="!!!not-base64!!!"),
+        VALID_METADATA.replace("IDPSSODescriptor", "SPSSODescriptor"),
+        VALID_METADATA.replace("https://idp.example.com/sso", "http://idp.example.com/sso"),
+    ])
+    truncated = st.integers(min_value=10, max_value=len(VALID_METADATA) - 30).map(lambda n: VALID_METADATA[:n])
+    return st.one_of(fixed, truncated, UNICODE_JUNK.filter(lambda t: "<" not in t))
+
+
+# -- type names ------------------------------------------------------------------------------------------------
+KNOWN_TYPES = {"adfs", "cic", "generic", "gsuite", "identitynow", "okta", "onelogin", "ping", "purecloud",
+               "pureengage", "salesforce", "custom"}
+
+
+def bad_type_names():
+    fixed = st.sampled_from(["", " ", "okta/../oauth/clients", "../okta", "okta;rm -rf", "\u043ekta",  # Cyrillic o
+                             "saml", "azure", "entra", "okta\x00", "%2e%2e/okta", "providers", "None"])
+    return st.one_of(fixed, st.text(min_size=1, max_size=30).filter(lambda t: t.strip().lower() not in KNOWN_TYPES),
+                     HUGE)
+
+
+# -- wrong types by option type -----------------------------------------------------------------------------------
+def wrong_type_for(opt_type):
+    """Values ArgumentSpecValidator cannot coerce into ``opt_type`` (it coerces a lot: see ansible docs)."""
+    if opt_type == "bool":
+        return st.sampled_from(["maybe", "2", [True], {"a": 1}, "yes please", 3.5, "", "\u00e9"])
+    if opt_type == "int":
+        return st.one_of(st.sampled_from(["abc", "", [1], {"a": 1}, "1.5e", "0x1G", 1.5]),
+                         st.from_regex(r"[a-z]{1,8}", fullmatch=True))
+    if opt_type == "float":
+        return st.sampled_from(["abc", "", [1.0], {"a": 1}, "1,5", "ten"])
+    if opt_type == "list":
+        return st.sampled_from([{"a": 1}, {"k": [1, 2]}])
+    if opt_type == "dict":
+        return st.sampled_from(["not a dict", [1, 2], 5, "a", "{broken"])
+    return None
