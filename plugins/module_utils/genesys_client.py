@@ -272,7 +272,7 @@ def _token_error(status, body, correlation_id, client_id, retries=0):
         hint = ('Cause: %s is disabled or inactive. Fix: set its state to active in Admin > Integrations > '
                 'OAuth, or use another client' % client)
     elif error == 'invalid_client':
-        hint = ('Cause: the client ID or secret is wrong, or the client was deleted, or it belongs to another '
+        hint = ('Cause: the client ID or secret is not valid, or the client was deleted, or it belongs to another '
                 'region. Fix: check client_id/client_secret (GENESYSCLOUD_OAUTHCLIENT_ID/_SECRET) and the region')
     elif error in ('unsupported_grant_type', 'unauthorized_client'):
         hint = ('Cause: %s is not allowed to use this grant type. Fix: use a client whose grant type matches '
@@ -383,8 +383,9 @@ class GenesysClient:
 
         self.session = session or requests.Session()
         self.session.headers.update({'User-Agent': USER_AGENT, 'Accept': 'application/json'})
+        # verify is passed on every request: a session-level verify loses against REQUESTS_CA_BUNDLE
         if params.get('validate_certs') is False:
-            self.session.verify = False
+            self.verify = False
             self._warn('validate_certs is false: the TLS certificate of %s is not verified; use ca_path for a '
                        'private CA instead' % self.api_url)
             try:
@@ -393,7 +394,8 @@ class GenesysClient:
             except Exception:  # pragma: no cover
                 pass
         else:
-            self.session.verify = params.get('ca_path') or True
+            self.verify = params.get('ca_path') or True
+        self.session.verify = self.verify
 
     # ------------------------------------------------------------------ setup
     def _resolve_urls(self, params):
@@ -532,7 +534,7 @@ class GenesysClient:
         while True:
             self.request_count += 1
             try:
-                resp = self.session.request(method, url, timeout=self.timeout, **kwargs)
+                resp = self.session.request(method, url, timeout=self.timeout, verify=self.verify, **kwargs)
             except Exception as exc:  # requests' transport errors
                 if not HAS_REQUESTS or not isinstance(exc, requests.exceptions.RequestException):
                     raise

@@ -13,10 +13,15 @@ It keeps the module contract:
   ``AnsibleModule``: unsupported options, types, choices, cross-option rules);
 * check mode and diff mode are honoured;
 * every ``no_log`` value (and every value the core registers as secret) is
-  masked in the result exactly as ``AnsibleModule`` would mask it.
+  masked in the result exactly as ``AnsibleModule`` would mask it
+  (``invocation.module_args`` included).
 
 Set the variable ``genesyscloud_sso_execution: module`` (task, host or play
 vars) to run the plain module instead, e.g. on a delegated jump host.
+
+A subclass may set ``CENSOR_RESULT = True``: a successful result then carries
+``_ansible_no_log`` so every callback (and ansible-runner) shows it censored,
+while ``register`` still receives the full result (on both execution paths).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,6 +31,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
+from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import (
@@ -37,11 +43,43 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common im
 EXECUTION_VAR = 'genesyscloud_sso_execution'
 
 
+def validate_module_args(spec, args, module_name):
+    """Validate ``args`` like ``AnsibleModule`` does.
+
+    Returns ``(validation, error_msg, warnings)``: the ``ValidationResult``, the
+    message ``AnsibleModule.fail_json`` would give (None when valid) and the
+    warnings it would emit.
+    """
+    validator = ArgumentSpecValidator(
+        spec['argument_spec'],
+        **dict((k, spec[k]) for k in SPEC_RULE_KEYS if k in spec)
+    )
+    validation = validator.validate(dict(args or {}))
+    warnings = ['Both option {option} and its alias {alias} are set.'.format(option=w['option'], alias=w['alias'])
+                for w in validation._warnings]
+    msg = None
+    if validation.error_messages:
+        error = validation.errors[0]
+        msg = validation.errors.msg
+        if isinstance(error, UnsupportedError):
+            msg = 'Unsupported parameters for ({name}) {kind}: {msg}'.format(name=module_name, kind='module', msg=msg)
+    return validation, msg, warnings
+
+
+def mask_result(result, no_log_values):
+    """Mask like ``AnsibleModule._return_formatted``: no_log values out, top-level bools/None kept."""
+    keep = dict((k, v) for k, v in result.items() if v is None or isinstance(v, bool))
+    masked = remove_values(result, no_log_values) if no_log_values else dict(result)
+    masked.update(keep)
+    return masked
+
+
 class GenesysActionBase(ActionBase):
     """Subclasses set ``SPEC`` (module spec dict) and ``CORE`` (core function)."""
 
     SPEC = None
     CORE = None
+    CENSOR_RESULT = False
     TRANSFERS_FILES = False
     _requires_connection = False
 
@@ -51,58 +89,51 @@ class GenesysActionBase(ActionBase):
             raise AnsibleActionFail('%s must be "controller" or "module", got %r' % (EXECUTION_VAR, value))
         return value == 'module'
 
+    def _censor(self, result):
+        if self.CENSOR_RESULT and not result.get('failed') and not result.get('skipped'):
+            result['_ansible_no_log'] = True
+        return result
+
     def run(self, tmp=None, task_vars=None):
         if self._module_path_requested(task_vars):
             self._requires_connection = True
-            return self._execute_module(module_name=self._task.action, module_args=self._task.args,
-                                        task_vars=task_vars)
+            result = self._execute_module(module_name=self._task.action, module_args=self._task.args,
+                                          task_vars=task_vars)
+            return self._censor(result)
         result = super(GenesysActionBase, self).run(tmp, task_vars)
-        spec = self.SPEC
-        validator = ArgumentSpecValidator(
-            spec['argument_spec'],
-            **dict((k, spec[k]) for k in SPEC_RULE_KEYS if k in spec)
-        )
-        validation = validator.validate(self._task.args)
-        no_log_values = set(validation._no_log_values)
-        if validation.error_messages:
-            result.update(failed=True, msg=_validation_message(validation))
-            return _mask(result, no_log_values)
-        for warning in validation._warnings:
-            self._display.warning(warning.get('warning') if isinstance(warning, dict) else str(warning))
+        return self._censor(self.run_core(result, dict(self._task.args), self._task.action,
+                                          check_mode=self._task.check_mode, diff_mode=self._task.diff))
 
-        check_mode = bool(self._task.check_mode or self._play_context.check_mode)
+    def run_core(self, result, args, module_name, check_mode=False, diff_mode=False):
+        """Validate ``args``, run the core, shape and mask the result (no Ansible task objects needed)."""
+        spec = self.SPEC
+        validation, error_msg, warnings = validate_module_args(spec, args, module_name)
+        no_log_values = set(validation._no_log_values)
+        params = validation.validated_parameters
+        if warnings:
+            result['warnings'] = list(warnings)
+        if error_msg:
+            result.update(failed=True, msg=error_msg, invocation=dict(module_args=params))
+            return mask_result(result, no_log_values)
+
         if check_mode and not spec.get('supports_check_mode', False):
-            result.update(skipped=True, msg='remote module does not support check mode')
-            return result
-        diff_mode = bool(self._task.diff if self._task.diff is not None else self._play_context.diff)
-        ctx = RunContext(check_mode=check_mode, diff_mode=diff_mode, execution='controller')
+            result.update(skipped=True, msg='remote module (%s) does not support check mode' % module_name,
+                          invocation=dict(module_args=params))
+            return mask_result(result, no_log_values)
+
+        ctx = RunContext(check_mode=bool(check_mode), diff_mode=bool(diff_mode), execution='controller')
         core = type(self).CORE
         try:
-            core_result = core(validation.validated_parameters, ctx)
+            core_result = core(params, ctx)
         except GenesysModuleFail as exc:
             core_result = dict(exc.extra)
             core_result.update(failed=True, msg=exc.msg)
         no_log_values.update(ctx.secrets)
         result.update(core_result)
         if ctx.warnings:
-            result.setdefault('warnings', []).extend(ctx.warnings)
-        result.setdefault('changed', False)
+            result['warnings'] = result.get('warnings', []) + list(ctx.warnings)
+        if 'invocation' not in result:
+            result['invocation'] = dict(module_args=params)
         if not result.get('failed'):
-            result['invocation'] = dict(module_args=validation.validated_parameters)
-        return _mask(result, no_log_values)
-
-
-def _validation_message(validation):
-    """Same wording as AnsibleModule.fail_json on a bad argument set."""
-    errors = validation.errors
-    msg = errors.msg if hasattr(errors, 'msg') else str(errors)
-    if len(validation.error_messages) > 1:
-        msg = '; '.join(validation.error_messages)
-    return msg
-
-
-def _mask(result, no_log_values):
-    keep = dict((k, result[k]) for k in ('_ansible_no_log',) if k in result)
-    masked = remove_values(result, no_log_values) if no_log_values else result
-    masked.update(keep)
-    return masked
+            result.setdefault('changed', False)
+        return mask_result(result, no_log_values)

@@ -369,12 +369,15 @@ def test_query_and_body_passed():
 
 def test_validate_certs_false_warns_and_ca_path_used():
     warnings = []
-    c, s, _ = make([], warnings, validate_certs=False)
-    assert s.verify is False and any('validate_certs' in w for w in warnings)
-    c, s, _ = make([], None, ca_path='/tmp/ca.pem')
-    assert s.verify == '/tmp/ca.pem'
-    c, s, _ = make([], None)
-    assert s.verify is True
+    c, s, _ = make([TOKEN_OK], warnings, validate_certs=False)
+    c.get_token()
+    assert s.calls[0]['verify'] is False and any('validate_certs' in w for w in warnings)
+    c, s, _ = make([TOKEN_OK], None, ca_path='/tmp/ca.pem')
+    c.get_token()
+    assert s.calls[0]['verify'] == '/tmp/ca.pem'
+    c, s, _ = make([TOKEN_OK], None)
+    c.get_token()
+    assert s.calls[0]['verify'] is True and not warnings[1:]
 
 
 def test_real_session_proxies_from_env_and_connection_refused(monkeypatch):

@@ -1,0 +1,213 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) genesyscloud.sso contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Core of genesyscloud.sso.genesys_oauth_check: prove OAuth client-credentials clients still work."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import time
+
+from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import (
+    GenesysModuleFail,
+    build_spec,
+)
+from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import (
+    GenesysClient,
+    GenesysError,
+)
+
+DEFAULT_PROBE_PATHS = ['/api/v2/organizations/me']
+ORG_PATH = '/api/v2/organizations/me'
+TOKEN_INFO_PATH = '/api/v2/tokens/me'
+
+
+def _expect_options():
+    return dict(
+        organization_id=dict(type='str'),
+        organization_name=dict(type='str'),
+        client_name=dict(type='str'),
+        grant_type=dict(type='str'),
+        state=dict(type='str'),
+        role_ids=dict(type='list', elements='str'),
+        min_token_lifetime=dict(type='int'),
+    )
+
+
+SPEC = build_spec(
+    dict(
+        clients=dict(
+            type='list', elements='dict',
+            options=dict(
+                client_id=dict(type='str', required=True),
+                client_secret=dict(type='str', required=True, no_log=True),
+                name=dict(type='str'),
+                probe_paths=dict(type='list', elements='str'),
+                expect=dict(type='dict', options=_expect_options()),
+            ),
+        ),
+        probe_paths=dict(type='list', elements='str', default=list(DEFAULT_PROBE_PATHS)),
+        expect=dict(type='dict', options=_expect_options()),
+        fail_on_error=dict(type='bool', default=True),
+    ),
+    required_one_of=[('clients', 'client_id')],
+    required_together=[('client_id', 'client_secret')],
+)
+
+CONNECTION_KEYS = ('region', 'api_url', 'login_url', 'validate_certs', 'ca_path', 'timeout', 'retries')
+
+
+def _merge_expect(top, own):
+    merged = dict((k, v) for k, v in (top or {}).items() if v is not None)
+    merged.update((k, v) for k, v in (own or {}).items() if v is not None)
+    return merged
+
+
+def _targets(params):
+    if params.get('clients'):
+        for entry in params['clients']:
+            yield dict(
+                client_id=entry['client_id'], client_secret=entry['client_secret'],
+                name=entry.get('name'),
+                probe_paths=entry.get('probe_paths') if entry.get('probe_paths') is not None else params.get('probe_paths'),
+                expect=_merge_expect(params.get('expect'), entry.get('expect')),
+            )
+    else:
+        yield dict(client_id=params['client_id'], client_secret=params['client_secret'], name=None,
+                   probe_paths=params.get('probe_paths'), expect=_merge_expect(params.get('expect'), None))
+
+
+class _Report:
+    def __init__(self, target):
+        self.entry = dict(
+            client_id=target['client_id'], name=target['name'], passed=True, checks=[],
+            token_lifetime=None, organization=None, client=None, roles=[], probes=[],
+        )
+
+    def check(self, name, passed, detail):
+        self.entry['checks'].append(dict(name=name, passed=bool(passed), detail=detail))
+        if not passed:
+            self.entry['passed'] = False
+
+
+def _compare(report, name, expected, actual, what):
+    if expected is None:
+        return
+    ok = actual is not None and str(actual).lower() == str(expected).lower() if name in ('grant_type', 'state') \
+        else actual == expected
+    report.check('expect_%s' % name, ok, '%s is %r, expected %r' % (what, actual, expected))
+
+
+def check_client(params, target, ctx):
+    """Check one client; every failure becomes a failed check, never an exception."""
+    report = _Report(target)
+    conn = dict((k, params.get(k)) for k in CONNECTION_KEYS)
+    conn.update(client_id=target['client_id'], client_secret=target['client_secret'], grant_type='client_credentials')
+    label = target['name'] or target['client_id']
+
+    def warn(msg):
+        ctx.warn('%s: %s' % (label, msg))
+
+    try:
+        client = GenesysClient(conn, warn=warn)
+    except GenesysError as err:
+        report.check('token', False, err.describe())
+        return report.entry
+    expect = target['expect']
+    try:
+        try:
+            token = client.get_token()
+        except GenesysError as err:
+            report.check('token', False, err.describe())
+            return report.entry
+        ctx.add_secret(token['access_token'])
+        lifetime = token.get('expires_in')
+        report.entry['token_lifetime'] = lifetime
+        report.check('token', True, 'client-credentials grant succeeded (token valid for %s s)' % lifetime)
+
+        info = None
+        try:
+            dummy, info = client.get(TOKEN_INFO_PATH)
+            info = info or {}
+            report.check('token_info', True, 'GET %s answered' % TOKEN_INFO_PATH)
+        except GenesysError as err:
+            report.check('token_info', False, err.describe())
+        if info is not None:
+            oc = info.get('OAuthClient') or {}
+            org = info.get('organization') or {}
+            report.entry['organization'] = dict(id=org.get('id'), name=org.get('name'), short_name=None)
+            report.entry['client'] = dict(id=oc.get('id'), name=oc.get('name'),
+                                          grant_type=oc.get('authorizedGrantType'), state=oc.get('state'))
+            report.entry['roles'] = [dict(role_id=rd.get('roleId'), division_id=rd.get('divisionId'))
+                                     for rd in (oc.get('roleDivisions') or []) if isinstance(rd, dict)]
+
+        org_body = None
+        for path in target['probe_paths'] or []:
+            started = time.time()
+            try:
+                status, body = client.get(path)
+                latency = int(round((time.time() - started) * 1000))
+                report.entry['probes'].append(dict(path=path, status=status, latency_ms=latency))
+                report.check('probe %s' % path, True, 'HTTP %s in %d ms' % (status, latency))
+                if path.split('?')[0].rstrip('/') == ORG_PATH:
+                    org_body = body
+            except GenesysError as err:
+                latency = int(round((time.time() - started) * 1000))
+                report.entry['probes'].append(dict(path=path, status=err.status, latency_ms=latency))
+                report.check('probe %s' % path, False, err.describe())
+
+        if expect.get('organization_name') is not None and org_body is None:
+            try:
+                dummy, org_body = client.get(ORG_PATH)
+            except GenesysError as err:
+                report.check('expect_organization_name', False, err.describe())
+                expect = dict(expect, organization_name=None)
+        if org_body:
+            org = report.entry['organization'] or {}
+            org.update(id=org_body.get('id') or org.get('id'), name=org_body.get('name') or org.get('name'),
+                       short_name=org_body.get('thirdPartyOrgName'))
+            report.entry['organization'] = org
+
+        org = report.entry['organization'] or {}
+        cli = report.entry['client'] or {}
+        _compare(report, 'organization_id', expect.get('organization_id'), org.get('id'), 'organization id')
+        _compare(report, 'organization_name', expect.get('organization_name'), org.get('short_name'),
+                 'organization short name')
+        _compare(report, 'client_name', expect.get('client_name'), cli.get('name'), 'client name')
+        _compare(report, 'grant_type', expect.get('grant_type'), cli.get('grant_type'), 'grant type')
+        _compare(report, 'state', expect.get('state'), cli.get('state'), 'client state')
+        if expect.get('role_ids'):
+            have = set(r['role_id'] for r in report.entry['roles'])
+            missing = [r for r in expect['role_ids'] if r not in have]
+            report.check('expect_role_ids', not missing,
+                         'all expected roles present' if not missing else 'roles missing: %s' % ', '.join(missing))
+        if expect.get('min_token_lifetime') is not None:
+            ok = lifetime is not None and lifetime >= expect['min_token_lifetime']
+            report.check('expect_min_token_lifetime', ok, 'token lifetime %s s, expected at least %s s'
+                         % (lifetime, expect['min_token_lifetime']))
+    finally:
+        client.close()
+    return report.entry
+
+
+def core(params, ctx):
+    """Check every client; read-only (changed false, same in check mode)."""
+    reports = [check_client(params, target, ctx) for target in _targets(params)]
+    failed = [r['name'] or r['client_id'] for r in reports if not r['passed']]
+    result = dict(changed=False, passed=not failed, failed_clients=failed, report=copy.deepcopy(reports))
+    if failed and params.get('fail_on_error', True):
+        lines = []
+        for r in reports:
+            if r['passed']:
+                continue
+            bad = ['%s: %s' % (c['name'], c['detail']) for c in r['checks'] if not c['passed']]
+            lines.append('%s: %s' % (r['name'] or r['client_id'], ' | '.join(bad)))
+        msg = '%d of %d OAuth client(s) failed the check. %s' % (len(failed), len(reports), ' || '.join(lines))
+        raise GenesysModuleFail(msg, **result)
+    if failed:
+        result['msg'] = '%d of %d OAuth client(s) failed the check' % (len(failed), len(reports))
+    else:
+        result['msg'] = 'all %d OAuth client(s) passed' % len(reports)
+    return result

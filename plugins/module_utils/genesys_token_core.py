@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) genesyscloud.sso contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Core of genesyscloud.sso.genesys_token: mint (or check) an OAuth access token."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import build_spec
+from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import (
+    GRANT_TYPES,
+    GenesysClient,
+    GenesysError,
+    to_module_fail,
+)
+
+SPEC = build_spec(
+    dict(
+        grant_type=dict(type='str', choices=list(GRANT_TYPES), default='client_credentials'),
+        username=dict(type='str'),
+        password=dict(type='str', no_log=True),
+        assertion=dict(type='str', no_log=True),
+        org_name=dict(type='str'),
+        include_organization=dict(type='bool', default=False),
+    ),
+    required_if=[
+        ('grant_type', 'client_credentials', ('client_id', 'client_secret')),
+        ('grant_type', 'password', ('client_id', 'client_secret', 'username', 'password')),
+        ('grant_type', 'saml2_bearer', ('client_id', 'client_secret', 'assertion', 'org_name')),
+        ('grant_type', 'token', ('access_token',)),
+    ],
+)
+
+
+def organization_summary(data):
+    """dict(id, name, short_name) of a GET /api/v2/organizations/me body."""
+    data = data or {}
+    return dict(id=data.get('id'), name=data.get('name'), short_name=data.get('thirdPartyOrgName'))
+
+
+def core(params, ctx):
+    """Return the token of the chosen grant; never changes anything (runs in check mode too)."""
+    try:
+        client = GenesysClient(params, warn=ctx.warn)
+        try:
+            organization = None
+            client.get_token()
+            if params.get('include_organization'):
+                dummy, org = client.get('/api/v2/organizations/me')
+                organization = organization_summary(org)
+            elif params.get('grant_type') == 'token':
+                # a given token is only checked: HEAD /api/v2/tokens/me answers 2xx when it is valid
+                client.head('/api/v2/tokens/me')
+            token = client.get_token()  # the latest one (a given token may have been renewed on 401)
+            result = dict(
+                changed=False,
+                access_token=token['access_token'],
+                token_type=token.get('token_type') or 'bearer',
+                expires_in=token.get('expires_in'),
+                expires_at=token.get('expires_at'),
+                grant_type=params.get('grant_type'),
+                api_url=client.api_url,
+                login_url=client.login_url,
+            )
+            if organization is not None:
+                result['organization'] = organization
+            return result
+        finally:
+            client.close()
+    except GenesysError as err:
+        raise to_module_fail(err)
