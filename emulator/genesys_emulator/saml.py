@@ -135,6 +135,8 @@ def verify(store, b64_text, expect_org=None, check_user=True):
                 result = XMLVerifier().verify(raw, x509_cert=pem)
             except (InvalidSignature, InvalidInput, ValueError):
                 continue
+            except Exception:  # any other signxml/lxml failure also means "not verified"  # pylint: disable=broad-except
+                continue
             verified = result.signed_xml
             chosen = (ptype, rec)
             break
