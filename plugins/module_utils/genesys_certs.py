@@ -28,6 +28,7 @@ import datetime
 import hashlib
 import os
 import re
+import warnings
 
 CRYPTOGRAPHY_IMPORT_ERROR = None
 try:
@@ -124,7 +125,11 @@ class Certificate:
         _require_cryptography()
         der = bytes(der)
         try:
-            cert = x509.load_der_x509_certificate(der)
+            with warnings.catch_warnings():
+                # e.g. "Parsed a serial number which wasn't positive": real IdP
+                # certificates (AD FS, Entra ID) have such serials; keep them usable.
+                warnings.simplefilter('ignore')
+                cert = x509.load_der_x509_certificate(der)
         except Exception as exc:
             raise CertificateError('not a valid X.509 certificate (DER parse failed: {0})'.format(exc))
         self._cert = cert
