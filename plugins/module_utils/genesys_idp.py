@@ -1,0 +1,644 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) genesyscloud.sso contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The identity-provider domain of Genesys Cloud (no I/O here).
+
+* provider types of both API families: the eleven per-type singletons
+  (``PUT/GET/DELETE /api/v2/identityproviders/{type}``) and ``custom``, the
+  multi-provider API (``POST /api/v2/identityproviders``, then ``/{id}``);
+* each type's JSON field set (genesys-api.md section 2.2);
+* module option <-> JSON field mapping;
+* normalisation and comparison of only the options the user set
+  (certificates as an order-free set of SHA-256 fingerprints);
+* payload building (current merged with desired: fields the user did not set
+  are kept);
+* sanitising for output and diff (no certificate or logo blobs);
+* the service-provider values the IdP admin needs;
+* the lockout guard;
+* turning API errors into "what, code, cause, fix, correlation id" messages.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import binascii
+import copy
+import hashlib
+import re
+
+from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_certs import (
+    parse_api_certificate,
+)
+
+API_BASE = '/api/v2/identityproviders'
+
+PER_TYPE_TYPES = ('adfs', 'cic', 'generic', 'gsuite', 'identitynow', 'okta', 'onelogin', 'ping', 'purecloud',
+                  'pureengage', 'salesforce')
+CUSTOM_TYPE = 'custom'
+ALL_TYPES = PER_TYPE_TYPES + (CUSTOM_TYPE,)
+FAMILY_PER_TYPE = 'per_type'
+FAMILY_CUSTOM = 'custom'
+
+# Model names of the per-type singletons (PY SDK return types), for messages.
+TYPE_MODELS = {
+    'adfs': 'ADFS', 'cic': 'CustomerInteractionCenter', 'generic': 'GenericSAML', 'gsuite': 'GSuite',
+    'identitynow': 'IdentityNow', 'okta': 'Okta', 'onelogin': 'OneLogin', 'ping': 'PingIdentity',
+    'purecloud': 'PureCloud', 'pureengage': 'PureEngage', 'salesforce': 'Salesforce', 'custom': 'CustomProvider',
+}
+
+READ_ONLY_FIELDS = ('id', 'selfUri')
+BASE_FIELDS = ('name', 'disabled')
+SAML_FIELDS = BASE_FIELDS + (
+    'issuerURI', 'ssoTargetURI', 'sloURI', 'sloBinding', 'relyingPartyIdentifier', 'certificate', 'certificates',
+    'logoImageData', 'nameIdentifierFormat', 'ssoBinding', 'signAuthnRequests', 'providerName', 'displayOnLogin',
+    'metadataURL', 'forceAuthn',
+)
+
+
+def _type_fields():
+    fields = {}
+    for ptype in ALL_TYPES:
+        if ptype == 'purecloud':
+            fields[ptype] = BASE_FIELDS
+        elif ptype in ('generic', CUSTOM_TYPE):
+            fields[ptype] = SAML_FIELDS + ('endpointCompression',)
+        elif ptype == 'pureengage':
+            fields[ptype] = SAML_FIELDS + ('autoProvisionUsers',)
+        else:
+            fields[ptype] = SAML_FIELDS
+    return fields
+
+
+# Writable JSON fields of each type (plus the read-only id/selfUri).
+TYPE_FIELDS = _type_fields()
+SAML_TYPES = tuple(t for t in ALL_TYPES if t != 'purecloud')
+
+# option name -> JSON field (certificates covers certificate + certificates).
+OPTION_FIELDS = (
+    ('name', 'name'),
+    ('enabled', 'disabled'),
+    ('issuer_uri', 'issuerURI'),
+    ('sso_target_uri', 'ssoTargetURI'),
+    ('slo_uri', 'sloURI'),
+    ('slo_binding', 'sloBinding'),
+    ('relying_party_identifier', 'relyingPartyIdentifier'),
+    ('certificates', 'certificates'),
+    ('name_identifier_format', 'nameIdentifierFormat'),
+    ('sso_binding', 'ssoBinding'),
+    ('sign_authn_requests', 'signAuthnRequests'),
+    ('endpoint_compression', 'endpointCompression'),
+    ('logo_image_data', 'logoImageData'),
+    ('provider_name', 'providerName'),
+    ('display_on_login', 'displayOnLogin'),
+    ('metadata_url', 'metadataURL'),
+    ('force_authn', 'forceAuthn'),
+    ('auto_provision_users', 'autoProvisionUsers'),
+)
+OPTION_TO_FIELD = dict(OPTION_FIELDS)
+FIELD_TO_OPTION = dict((f, o) for o, f in OPTION_FIELDS)
+FIELD_TO_OPTION['certificate'] = 'certificates'
+PROVIDER_OPTIONS = tuple(o for o, dummy in OPTION_FIELDS)
+
+BOOL_FIELDS = frozenset(['disabled', 'signAuthnRequests', 'endpointCompression', 'displayOnLogin', 'forceAuthn',
+                         'autoProvisionUsers'])
+CERT_FIELDS = ('certificate', 'certificates')
+
+SSO_BINDINGS = {
+    'post': 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST',
+    'redirect': 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect',
+}
+NAME_ID_FORMATS = (
+    'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
+    'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+    'urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName',
+    'urn:oasis:names:tc:SAML:1.1:nameid-format:WindowsDomainQualifiedName',
+    'urn:oasis:names:tc:SAML:2.0:nameid-format:kerberos',
+    'urn:oasis:names:tc:SAML:2.0:nameid-format:entity',
+    'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+    'urn:oasis:names:tc:SAML:2.0:nameid-format:transient',
+)
+_NAME_ID_BY_SHORT = dict((urn.rsplit(':', 1)[1].lower(), urn) for urn in NAME_ID_FORMATS)
+_NAME_ID_BY_SHORT['email'] = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'
+
+# The reference (HELP) allows the main certificate plus four more.
+MAX_CERTIFICATES = 5
+# HELP "Add multiple single sign-on providers": up to 30 integrations.
+MAX_CUSTOM_PROVIDERS = 30
+# provider.logo.too.large: 25 kb.
+MAX_LOGO_BYTES = 25 * 1024
+
+DEFAULT_SP_ENTITY_PREFIX = 'genesys.cloud.'
+
+
+class IdpError(ValueError):
+    """Invalid provider input, detected before any request."""
+
+
+# ---------------------------------------------------------------- types/options
+
+def family_of(ptype):
+    return FAMILY_CUSTOM if ptype == CUSTOM_TYPE else FAMILY_PER_TYPE
+
+
+def supports(ptype, option):
+    field = OPTION_TO_FIELD[option]
+    return field in TYPE_FIELDS[ptype]
+
+
+def types_with_option(option):
+    return [t for t in ALL_TYPES if supports(t, option)]
+
+
+def validate_type_options(ptype, options):
+    """Fail (IdpError) for every option set that ``ptype`` does not have."""
+    if ptype not in ALL_TYPES:
+        raise IdpError('unknown provider type %r; valid types: %s' % (ptype, ', '.join(ALL_TYPES)))
+    bad = [o for o in PROVIDER_OPTIONS if options.get(o) is not None and not supports(ptype, o)]
+    if bad:
+        parts = []
+        for option in bad:
+            parts.append('%s (supported by: %s)' % (option, ', '.join(types_with_option(option))))
+        raise IdpError('provider type %s (%s) does not have the option(s) %s. Remove them, or choose a type that '
+                       'has them.' % (ptype, TYPE_MODELS[ptype], '; '.join(parts)))
+
+
+def normalize_sso_binding(value, strict=True):
+    """Map 'HTTP-POST', 'post', 'HTTP-Redirect', 'redirect' or the URN to the URN."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    key = text.lower()
+    for prefix in ('urn:oasis:names:tc:saml:2.0:bindings:', 'http-', 'http '):
+        if key.startswith(prefix):
+            key = key[len(prefix):]
+    if key.startswith('http-'):
+        key = key[len('http-'):]
+    if key in SSO_BINDINGS:
+        return SSO_BINDINGS[key]
+    if strict:
+        raise IdpError('sso_binding %r is not a SAML binding Genesys Cloud accepts; use HTTP-POST or HTTP-Redirect '
+                       '(or the URNs %s)' % (value, ', '.join(sorted(SSO_BINDINGS.values()))))
+    return text
+
+
+def normalize_name_id_format(value, strict=True):
+    """Map short forms ('emailAddress', 'persistent', ...) or a URN to the URN the API uses."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    key = text.lower()
+    if ':' in key:
+        key = key.rsplit(':', 1)[1]
+        # a URN with the wrong SAML version prefix is still only accepted exactly
+        for urn in NAME_ID_FORMATS:
+            if urn.lower() == text.lower():
+                return urn
+        if strict:
+            raise IdpError('name_identifier_format %r is not one Genesys Cloud accepts; use one of %s (or the short '
+                           'forms %s)' % (value, ', '.join(NAME_ID_FORMATS), ', '.join(sorted(_NAME_ID_BY_SHORT))))
+        return text
+    if key in _NAME_ID_BY_SHORT:
+        return _NAME_ID_BY_SHORT[key]
+    if strict:
+        raise IdpError('name_identifier_format %r is not one Genesys Cloud accepts; use one of %s (or the URNs %s)'
+                       % (value, ', '.join(sorted(_NAME_ID_BY_SHORT)), ', '.join(NAME_ID_FORMATS)))
+    return text
+
+
+def _is_https_url(value):
+    return bool(re.match(r'^https://[^/\s]+', value or ''))
+
+
+def build_desired(ptype, options, certificates=None):
+    """Desired JSON fields from the user's options (only those set).
+
+    ``certificates``: parsed :class:`Certificate` objects (already loaded and
+    validity-checked) when the user set ``certificates``; kept under the key
+    ``certificates`` as Certificate objects (payload building encodes them).
+    Raises IdpError for invalid values.
+    """
+    validate_type_options(ptype, options)
+    desired = {}
+    for option, field in OPTION_FIELDS:
+        value = options.get(option)
+        if value is None:
+            continue
+        if option == 'certificates':
+            certs = _dedupe_certs(certificates if certificates is not None else [])
+            if len(certs) > MAX_CERTIFICATES:
+                raise IdpError('%d certificates given; Genesys Cloud holds at most %d (the main one plus four more). '
+                               'Remove the oldest before adding new ones.' % (len(certs), MAX_CERTIFICATES))
+            desired['certificates'] = certs
+        elif option == 'enabled':
+            desired['disabled'] = not bool(value)
+        elif field in BOOL_FIELDS:
+            desired[field] = bool(value)
+        elif field == 'ssoBinding':
+            desired[field] = normalize_sso_binding(value)
+        elif field == 'nameIdentifierFormat':
+            desired[field] = normalize_name_id_format(value)
+        elif field == 'logoImageData':
+            compact = ''.join(str(value).split())
+            size = len(compact.encode('utf-8'))
+            if size > MAX_LOGO_BYTES:
+                raise IdpError('logo_image_data is %d bytes long; Genesys Cloud accepts at most 25 kb (%d bytes) '
+                               '(provider.logo.too.large). Use a smaller SVG.' % (size, MAX_LOGO_BYTES))
+            desired[field] = compact
+        else:
+            desired[field] = str(value)
+    target = desired.get('ssoTargetURI')
+    if target and not _is_https_url(target):
+        raise IdpError('sso_target_uri %r must be an https:// URL (Genesys Cloud answers 400 invalid.target.url '
+                       'otherwise)' % target)
+    return desired
+
+
+def _dedupe_certs(certs):
+    seen = set()
+    result = []
+    for cert in certs:
+        if cert.fingerprint not in seen:
+            seen.add(cert.fingerprint)
+            result.append(cert)
+    return result
+
+
+# ---------------------------------------------------------------- certificates
+
+def api_certificate_strings(obj):
+    """Certificate strings the API holds in ``certificates`` then ``certificate``."""
+    obj = obj or {}
+    values = []
+    many = obj.get('certificates')
+    if isinstance(many, (list, tuple)):
+        values.extend(v for v in many if isinstance(v, str) and v.strip())
+    elif isinstance(many, str) and many.strip():
+        values.append(many)
+    single = obj.get('certificate')
+    if isinstance(single, str) and single.strip():
+        values.append(single)
+    return values
+
+
+def _raw_marker(text):
+    compact = re.sub(r'-----(BEGIN|END) [A-Z0-9 ]+-----', '', text)
+    compact = ''.join(compact.replace('\\n', '').replace('\\r', '').split())
+    return 'unparseable:sha256=' + hashlib.sha256(compact.encode('utf-8')).hexdigest()
+
+
+def api_certificates(obj):
+    """[(Certificate or None, raw string)] of an API object, deduplicated by fingerprint."""
+    result = []
+    seen = set()
+    for text in api_certificate_strings(obj):
+        cert = parse_api_certificate(text)
+        key = cert.fingerprint if cert is not None else _raw_marker(text)
+        if key in seen:
+            continue
+        seen.add(key)
+        result.append((cert, text))
+    return result
+
+
+def api_fingerprints(obj):
+    """Order-free set of the SHA-256 fingerprints of the certificates an API object holds."""
+    result = set()
+    for cert, text in api_certificates(obj):
+        result.add(cert.fingerprint if cert is not None else _raw_marker(text))
+    return frozenset(result)
+
+
+def certificate_summaries(obj, now=None):
+    """Full summaries (fingerprint, subject, issuer, validity, days_left, key_type) of an API object's certs."""
+    result = []
+    for cert, text in api_certificates(obj):
+        if cert is None:
+            result.append(dict(fingerprint=None, unparseable=True, sha256_of_text=_raw_marker(text).split('=', 1)[1]))
+        else:
+            result.append(cert.summary(now))
+    return result
+
+
+def _short_cert(cert, text):
+    if cert is None:
+        return dict(fingerprint=None, unparseable=True, sha256_of_text=_raw_marker(text).split('=', 1)[1])
+    return dict(fingerprint=cert.fingerprint, subject=cert.subject, not_after=cert.summary()['not_after'])
+
+
+# ---------------------------------------------------------------- comparison
+
+def _logo_bytes(text):
+    compact = ''.join((text or '').split())
+    try:
+        return base64.b64decode(compact + '=' * ((-len(compact)) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return compact.encode('utf-8')
+
+
+def normalize_value(field, value):
+    """The comparable form of one JSON field value."""
+    if field in BOOL_FIELDS:
+        return bool(value) if value is not None else False
+    if field == 'ssoBinding':
+        return normalize_sso_binding(value, strict=False) or ''
+    if field == 'nameIdentifierFormat':
+        return normalize_name_id_format(value, strict=False) or ''
+    if field == 'logoImageData':
+        return ''.join((value or '').split())
+    if value is None:
+        return ''
+    if isinstance(value, (list, dict)):
+        return value
+    return str(value)
+
+
+def changed_fields(current, desired):
+    """JSON fields (sorted) of ``desired`` whose normalised value differs from ``current``.
+
+    ``current`` is the API object (None when absent: every desired field
+    counts as changed).  Certificates compare as sets of fingerprints across
+    ``certificate`` and ``certificates``.
+    """
+    changed = []
+    current = current or None
+    for field in sorted(desired):
+        want = desired[field]
+        if field == 'certificates':
+            want_set = frozenset(c.fingerprint for c in want)
+            if current is None or api_fingerprints(current) != want_set:
+                changed.append('certificates')
+            continue
+        if current is None:
+            changed.append(field)
+            continue
+        if normalize_value(field, current.get(field)) != normalize_value(field, want):
+            changed.append(field)
+    return changed
+
+
+def restore_changed_fields(ptype, current, saved):
+    """Fields that differ between the live object and a saved (backup) object, over the type's whole field set."""
+    fields = set(TYPE_FIELDS.get(ptype, ())) | set(k for k in (saved or {}) if k not in READ_ONLY_FIELDS)
+    fields.update(k for k in (current or {}) if k not in READ_ONLY_FIELDS)
+    changed = []
+    if current is None:
+        return sorted(k for k in fields if k not in CERT_FIELDS and (saved or {}).get(k) is not None) + (
+            ['certificates'] if api_fingerprints(saved) else [])
+    for field in sorted(fields):
+        if field in CERT_FIELDS:
+            continue
+        if normalize_value(field, current.get(field)) != normalize_value(field, (saved or {}).get(field)):
+            changed.append(field)
+    if api_fingerprints(current) != api_fingerprints(saved):
+        changed.append('certificates')
+    return sorted(changed)
+
+
+# ---------------------------------------------------------------- payloads
+
+def writable_copy(obj):
+    """Deep copy of an API object without its read-only fields."""
+    body = copy.deepcopy(obj or {})
+    for key in READ_ONLY_FIELDS:
+        body.pop(key, None)
+    return body
+
+
+def build_payload(ptype, current, desired, changed=None):
+    """The body to write: the current object merged with the desired fields.
+
+    Fields the user did not set keep their current values (never wiped).
+    Certificates are rewritten only when the set changed, the way the
+    Terraform provider sends them: one certificate in both ``certificate``
+    and ``certificates``; several in ``certificates`` only, with
+    ``certificate`` cleared (null).
+    """
+    if changed is None:
+        changed = changed_fields(current, desired)
+    body = writable_copy(current)
+    for field in changed:
+        if field == 'certificates':
+            b64s = [c.b64 for c in desired['certificates']]
+            if len(b64s) == 1:
+                body['certificate'] = b64s[0]
+            else:
+                body['certificate'] = None
+            body['certificates'] = b64s
+        else:
+            body[field] = desired[field]
+    # Never send a field the type does not have (from a stale or foreign current object) unless it came from it.
+    allowed = set(TYPE_FIELDS[ptype])
+    for key in list(body):
+        if key not in allowed and (current is None or key not in current):
+            body.pop(key)
+    return body
+
+
+# ---------------------------------------------------------------- sanitising
+
+def _logo_summary(value):
+    data = _logo_bytes(value)
+    return dict(size=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+
+def sanitize(ptype, obj, family=None):
+    """Output/diff form of an API object: snake_case, certificates as fingerprint/subject/not_after, logo as size/sha256.
+
+    Returns {} for None.  Unknown fields are left out (they are still kept on write).
+    """
+    if obj is None:
+        return {}
+    out = dict(type=ptype, family=family or family_of(ptype))
+    if obj.get('id') is not None:
+        out['id'] = obj.get('id')
+    for key in sorted(obj):
+        value = obj[key]
+        if key in READ_ONLY_FIELDS or key in CERT_FIELDS:
+            continue
+        if key == 'disabled':
+            out['enabled'] = not bool(value)
+            continue
+        option = FIELD_TO_OPTION.get(key)
+        if option is None:
+            continue
+        if key == 'logoImageData':
+            if value:
+                out[option] = _logo_summary(value)
+            continue
+        out[option] = value
+    if 'enabled' not in out:
+        out['enabled'] = True
+    if any(k in obj for k in CERT_FIELDS):
+        out['certificates'] = [_short_cert(c, t) for c, t in api_certificates(obj)]
+    return out
+
+
+def sanitize_desired_after(ptype, current, payload):
+    """Predicted end state (for diff 'after'): the payload plus the current id."""
+    after = copy.deepcopy(payload)
+    if current and current.get('id') is not None:
+        after['id'] = current['id']
+    return sanitize(ptype, after)
+
+
+# ---------------------------------------------------------------- listing
+
+def classify_entity(entity):
+    """(family, type) of an entity of GET /api/v2/identityproviders.
+
+    The listing model (SAMLProvider) carries no type field: a per-type
+    singleton is recognised by the last segment of its ``selfUri`` (or its
+    ``id``) being a type name; anything else is a custom provider.  An
+    explicit ``type``/``providerType`` field, when present, wins.
+    """
+    for key in ('type', 'providerType'):
+        value = entity.get(key)
+        if isinstance(value, str) and value.lower() in PER_TYPE_TYPES:
+            return FAMILY_PER_TYPE, value.lower()
+        if isinstance(value, str) and value.lower() == CUSTOM_TYPE:
+            return FAMILY_CUSTOM, CUSTOM_TYPE
+    self_uri = entity.get('selfUri') or ''
+    last = self_uri.rstrip('/').rsplit('/', 1)[-1].lower() if self_uri else ''
+    if last in PER_TYPE_TYPES:
+        return FAMILY_PER_TYPE, last
+    ident = str(entity.get('id') or '').lower()
+    if ident in PER_TYPE_TYPES:
+        return FAMILY_PER_TYPE, ident
+    return FAMILY_CUSTOM, CUSTOM_TYPE
+
+
+def provider_path(ptype, provider_id=None):
+    if ptype == CUSTOM_TYPE:
+        return API_BASE if provider_id is None else '%s/%s' % (API_BASE, provider_id)
+    return '%s/%s' % (API_BASE, ptype)
+
+
+def is_enabled(obj):
+    return obj is not None and not bool(obj.get('disabled'))
+
+
+# ---------------------------------------------------------------- lockout guard
+
+def lockout_check(entities, target_type, target_id, before, after):
+    """Return a refusal message when the change would leave no enabled way to sign in, else None.
+
+    ``entities``: the listing (both families).  ``before``/``after``: the
+    target's object before and after the change (``after`` None when it is
+    deleted).  The Genesys Cloud login (``purecloud``) counts as enabled
+    unless a purecloud entry says disabled; deleting the purecloud entry
+    restores the platform default (login enabled).
+    """
+    if target_type == 'purecloud' and before is None:
+        before = dict(name='PureCloud', disabled=False)   # no entry: the platform default, login enabled
+    if not is_enabled(before) or is_enabled(after):
+        return None
+    if target_type == 'purecloud' and after is None:
+        return None
+    others_enabled = []
+    purecloud_entry = None
+    for entity in entities or []:
+        family, ptype = classify_entity(entity)
+        if family == FAMILY_PER_TYPE and ptype == target_type and target_type != CUSTOM_TYPE:
+            continue
+        if family == FAMILY_CUSTOM and target_type == CUSTOM_TYPE and target_id is not None \
+                and entity.get('id') == target_id:
+            continue
+        if ptype == 'purecloud':
+            purecloud_entry = entity
+        elif is_enabled(entity):
+            others_enabled.append(entity.get('name') or ptype)
+    if others_enabled:
+        return None
+    if target_type == 'purecloud':
+        return ('Refusing to disable the Genesys Cloud login (purecloud): no SAML identity provider of this org is '
+                'enabled, so nobody could sign in any more (users and administrators alike would be locked out; '
+                'only client-credentials automation would keep working). Enable a SAML provider first and test a '
+                'sign-in through it, or set force=true if you really mean it.')
+    if purecloud_entry is None or is_enabled(purecloud_entry):
+        return None
+    action = 'delete' if after is None else 'disable'
+    return ('Refusing to %s the %s identity provider %r: it is the last enabled identity provider of this org and '
+            'the Genesys Cloud login (purecloud) is disabled, so nobody could sign in any more (users and '
+            'administrators alike would be locked out; only client-credentials automation would keep working). '
+            'Enable another provider or the Genesys Cloud login (type=purecloud, enabled=true) first, or set '
+            'force=true if you really mean it.' % (action, target_type, before.get('name') or target_type))
+
+
+# ---------------------------------------------------------------- SP values
+
+def login_base_url(domain=None, login_url=None):
+    if domain:
+        return 'https://login.%s' % domain
+    return (login_url or '').rstrip('/')
+
+
+def service_provider(domain=None, login_url=None, relying_party_identifier=None, org_short_name=None):
+    """Values the IdP admin enters for this org (genesys-api.md section 5)."""
+    base = login_base_url(domain, login_url)
+    if relying_party_identifier:
+        entity_id, source = relying_party_identifier, 'relying_party_identifier'
+    elif org_short_name:
+        entity_id, source = DEFAULT_SP_ENTITY_PREFIX + org_short_name, 'suggested'
+    else:
+        entity_id, source = None, 'unknown'
+    return dict(
+        acs_url=base + '/saml',
+        slo_url=base + '/saml/logout',
+        entity_id=entity_id,
+        audience=entity_id,
+        entity_id_source=source,
+        name_id='the user\'s email address (NameID format emailAddress), matching the Genesys Cloud user',
+        organization_short_name=org_short_name,
+        attributes=[
+            dict(name='email', value='user.email', required=True,
+                 description='The user\'s email address, exactly as in Genesys Cloud.'),
+            dict(name='OrganizationName', value=org_short_name, required=True,
+                 description='The org short name (thirdPartyOrgName), case-sensitive.'),
+            dict(name='ServiceName', value=None, required=False,
+                 description='Optional target after sign-in: a URL or a keyword such as directory.'),
+        ],
+    )
+
+
+# ---------------------------------------------------------------- errors
+
+_ERROR_ADVICE = {
+    'missing.issuer.uri': ('the provider has no issuer URI', 'set issuer_uri to the IdP entity ID (or give '
+                           'idp_metadata / idp_metadata_url)'),
+    'invalid.target.url': ('the SSO target URL is not a valid https URL', 'set sso_target_uri to the IdP\'s '
+                           'https SAML sign-in URL'),
+    'certificate.invalid.base64': ('a certificate is not valid base64', 'give the IdP signing certificate as PEM, '
+                                   'base64 DER or a file path'),
+    'certificate.unparseable': ('a certificate could not be parsed as X.509', 'give the IdP signing certificate '
+                                '(not a key or a chain file with other objects)'),
+    'certificate.expired': ('a certificate has expired', 'get the current signing certificate from the IdP'),
+    'certificate.not.yet.valid': ('a certificate is not valid yet', 'check the clock, or wait until its start '
+                                  'date before adding it'),
+    'missing.provider.name': ('the provider has no name', 'set name'),
+    'invalid.nameid.format': ('the NameID format is not one Genesys Cloud accepts', 'set name_identifier_format '
+                              'to one of %s' % ', '.join(NAME_ID_FORMATS)),
+    'provider.logo.too.large': ('the logo is larger than 25 kb', 'use a smaller SVG for logo_image_data'),
+    'request.conflict': ('the provider was changed by someone else at the same time', 'run the task again'),
+}
+
+
+def describe_api_error(err, action):
+    """One message for a GenesysError during ``action`` ('create the okta provider', ...)."""
+    code = getattr(err, 'code', None)
+    status = getattr(err, 'status', None)
+    message = getattr(err, 'message', '') or ''
+    advice = _ERROR_ADVICE.get(code)
+    if advice is None and status == 400 and re.search(r'\b(30|limit|maximum|too many)\b', message, re.I):
+        advice = ('the org already has the maximum of %d custom SSO providers' % MAX_CUSTOM_PROVIDERS,
+                  'delete a provider you no longer use (state=absent) before adding another')
+    if advice is None:
+        text = err.describe() if hasattr(err, 'describe') else str(err)
+        return 'Failed to %s: %s' % (action, text)
+    parts = ['Failed to %s: HTTP %s %s%s.' % (action, status, code or 'error', (' - %s' % message) if message else '')]
+    parts.append('Cause: %s. Fix: %s.' % advice)
+    cid = getattr(err, 'correlation_id', None)
+    if cid:
+        parts.append('Correlation id: %s.' % cid)
+    return ' '.join(parts)

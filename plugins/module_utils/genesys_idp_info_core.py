@@ -1,0 +1,135 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) genesyscloud.sso contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Core of genesyscloud.sso.genesys_identity_provider_info (shared by the module and its action plugin).
+
+Requests: one ``GET /api/v2/identityproviders`` (both families) for a listing
+or a search by name; one ``GET /{type}`` or ``GET /{id}`` for a single
+provider; plus ``GET /organizations/me`` only with ``include_organization``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import (
+    GenesysModuleFail,
+    build_spec,
+)
+from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import (
+    GenesysClient,
+    GenesysError,
+    to_module_fail,
+)
+from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp import (
+    ALL_TYPES,
+    API_BASE,
+    CUSTOM_TYPE,
+    FAMILY_CUSTOM,
+    FAMILY_PER_TYPE,
+    PER_TYPE_TYPES,
+    certificate_summaries,
+    classify_entity,
+    describe_api_error,
+    provider_path,
+    sanitize,
+)
+
+MAX_LIST_PAGES = 20
+
+SPEC = build_spec(
+    dict(
+        type=dict(type='str', choices=list(ALL_TYPES)),
+        name=dict(type='str'),
+        id=dict(type='str'),
+        expiring_within_days=dict(type='int'),
+        include_organization=dict(type='bool', default=False),
+    ),
+    mutually_exclusive=[('name', 'id')],
+)
+
+
+def provider_view(ptype, obj, family=None, now=None):
+    """Sanitised provider with full certificate summaries (the info module's entry)."""
+    view = sanitize(ptype, obj, family)
+    view['certificates'] = certificate_summaries(obj, now)
+    for key in ('enabled',):
+        view.setdefault(key, True)
+    days = [c.get('days_left') for c in view['certificates'] if c.get('days_left') is not None]
+    view['certificate_days_left'] = min(days) if days else None
+    return view
+
+
+def _call(client, action, path, expect_404=False):
+    try:
+        return client.request('GET', path, expect_404=expect_404)
+    except GenesysError as err:
+        raise GenesysModuleFail(describe_api_error(err, action), **err.result_fields())
+
+
+def _listing(client):
+    entities = []
+    path = API_BASE
+    for dummy in range(MAX_LIST_PAGES):
+        status, data = _call(client, 'list the identity providers', path)
+        data = data or {}
+        entities.extend(e for e in (data.get('entities') or []) if isinstance(e, dict))
+        next_uri = data.get('nextUri')
+        page, count = data.get('pageNumber'), data.get('pageCount')
+        if not next_uri or not isinstance(page, int) or not isinstance(count, int) or page >= count:
+            break
+        path = re.sub(r'^https?://[^/]+', '', next_uri)
+    return entities
+
+
+def core(params, ctx, client=None):
+    ptype = params.get('type')
+    name = params.get('name')
+    provider_id = params.get('id')
+    if ptype and ptype != CUSTOM_TYPE and provider_id:
+        raise GenesysModuleFail('id addresses a custom provider; per-type providers (%s) are addressed by type only.'
+                                % ptype)
+    if client is None:
+        try:
+            client = GenesysClient(params, warn=ctx.warn)
+        except GenesysError as err:
+            raise to_module_fail(err)
+    try:
+        providers = []
+        if provider_id:
+            status, data = _call(client, 'read the identity provider %s' % provider_id,
+                                 provider_path(CUSTOM_TYPE, provider_id), expect_404=True)
+            if status != 404 and isinstance(data, dict):
+                family, etype = classify_entity(data)
+                providers.append(provider_view(etype, data, family))
+        elif ptype in PER_TYPE_TYPES and name is None:
+            status, data = _call(client, 'read the %s identity provider' % ptype, provider_path(ptype),
+                                 expect_404=True)
+            if status != 404 and isinstance(data, dict):
+                providers.append(provider_view(ptype, data, FAMILY_PER_TYPE))
+        else:
+            for entity in _listing(client):
+                family, etype = classify_entity(entity)
+                if ptype and etype != ptype:
+                    continue
+                if name is not None and (entity.get('name') or '') != name:
+                    continue
+                providers.append(provider_view(etype, entity, family))
+        days = params.get('expiring_within_days')
+        if days is not None:
+            providers = [p for p in providers
+                         if any(c.get('days_left') is not None and c['days_left'] <= days for c in p['certificates'])]
+        providers.sort(key=lambda p: (p['family'] == FAMILY_CUSTOM, p['type'], p.get('name') or '', p.get('id') or ''))
+        result = dict(changed=False, providers=providers)
+        if params.get('include_organization'):
+            status, data = _call(client, 'read the organization', '/api/v2/organizations/me')
+            data = data or {}
+            result['organization'] = dict(short_name=data.get('thirdPartyOrgName'), id=data.get('id'),
+                                          name=data.get('name'), domain=getattr(client, 'domain', None))
+        result['api_requests'] = getattr(client, 'request_count', None)
+        return result
+    finally:
+        if hasattr(client, 'close'):
+            client.close()

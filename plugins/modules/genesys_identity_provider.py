@@ -1,0 +1,525 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) genesyscloud.sso contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: genesys_identity_provider
+short_description: Manage a SAML single sign-on identity provider of a Genesys Cloud org
+version_added: 1.0.0
+description:
+  - Creates, updates, disables or deletes one single sign-on identity provider of a Genesys Cloud org,
+    idempotently, for both API families.
+  - B(Per-type providers) (O(type) V(adfs), V(cic), V(generic), V(gsuite), V(identitynow), V(okta),
+    V(onelogin), V(ping), V(purecloud), V(pureengage), V(salesforce)) are singletons (one of each type per
+    org), written with C(PUT /api/v2/identityproviders/{type}) and removed with C(DELETE) on the same path.
+    V(purecloud) is the Genesys Cloud login itself (only O(name) and O(enabled)).
+  - B(Custom providers) (O(type=custom)) use the multi-provider API (C(POST /api/v2/identityproviders),
+    then C(PUT)/C(DELETE) C(/api/v2/identityproviders/{id})); a custom provider is found by its unique
+    O(name) (or by O(id) when given), so a re-run never creates a duplicate. An org holds at most 30 single
+    sign-on integrations.
+  - Only the options you set are compared, after normalising both sides (enum spellings, booleans,
+    server-filled fields ignored). Certificates compare as an order-free set of SHA-256 fingerprints of the
+    DER, whatever the armour, line endings or whitespace, and whether the API holds them in C(certificate)
+    or C(certificates). A second run with the same input reports C(changed=false).
+  - A write sends the whole object (the current one merged with your options), so fields you do not set are
+    kept, never wiped. After a write the provider is read back, waiting out the platform's eventual
+    consistency (a 404 right after a write means "not there yet"); a read never re-creates anything.
+  - Certificates are parsed locally before any request is sent; expired or not-yet-valid ones fail the task
+    unless O(allow_expired_certificates=true); certificates expiring within O(certificate_expiry_warn_days)
+    give a warning naming the subject and the date.
+  - B(Lockout guard.) A change that would leave the org with no enabled way to sign in (disabling or deleting
+    the last enabled provider while the Genesys Cloud login, O(type=purecloud), is disabled, or disabling that
+    login while no SAML provider is enabled) fails unless O(force=true).
+  - Check mode only reads, and reports the same C(changed) and C(diff) as the real run. The diff shows the
+    sanitised provider before and after, with certificates as fingerprint, subject and expiry (never the
+    base64 blobs) and the logo as size and SHA-256.
+  - Requests of a converged run, after the token, are one C(GET) of the provider (a custom provider found by
+    name costs one more, the listing). The listing is also read when a change disables or deletes an enabled
+    provider (lockout guard) or creates a custom provider (integration limit); C(GET /api/v2/organizations/me)
+    only when the org short name is needed and O(org_short_name) is not set (see O(org_short_name)).
+  - Required permissions of the OAuth client, per Genesys Cloud, are C(sso:provider:view) and, for changes,
+    C(sso:provider:add), C(sso:provider:edit) and C(sso:provider:delete).
+author:
+  - genesyscloud.sso contributors (@genesyscloud)
+extends_documentation_fragment:
+  - genesyscloud.sso.genesys
+  - genesyscloud.sso.genesys.actiongroup_genesys
+attributes:
+  check_mode:
+    description: Reads only; reports the same C(changed) and C(diff) as the real run (no backup file is written).
+    support: full
+  diff_mode:
+    description: Returns C(before) and C(after) of the sanitised provider.
+    support: full
+requirements:
+  - requests
+  - cryptography
+  - defusedxml (for O(idp_metadata) and O(idp_metadata_url))
+options:
+  type:
+    description:
+      - The provider type. The per-type singletons are V(adfs) (ADFS), V(cic) (Customer Interaction Center),
+        V(generic) (generic SAML), V(gsuite) (Google Workspace), V(identitynow) (SailPoint IdentityNow),
+        V(okta), V(onelogin), V(ping) (PingIdentity), V(purecloud) (the Genesys Cloud login),
+        V(pureengage) and V(salesforce); V(custom) is a provider of the multi-provider API.
+      - Required unless O(restore_from) is given (the backup names the type).
+    type: str
+    choices: [adfs, cic, generic, gsuite, identitynow, okta, onelogin, ping, purecloud, pureengage, salesforce, custom]
+  state:
+    description:
+      - V(present) creates or updates the provider; V(absent) deletes it.
+      - Ignored with O(restore_from) (the backup says whether the provider existed).
+    type: str
+    choices: [present, absent]
+    default: present
+  id:
+    description:
+      - Id of a custom provider (O(type=custom) only). When given, the provider is addressed by id and O(name)
+        becomes an ordinary field (so it can be renamed); with O(state=present) the id must exist.
+      - Without it, the custom provider is found by O(name) (exact match first, then case-insensitive).
+    type: str
+  name:
+    description:
+      - Name of the provider. For O(type=custom) it identifies the provider (unique in the org) unless O(id)
+        is given, and is required to create one; V(generic) requires it too.
+    type: str
+  enabled:
+    description:
+      - Whether the provider can be used to sign in (the API's C(disabled), inverted).
+      - For O(type=purecloud), whether the Genesys Cloud username/password login is enabled.
+    type: bool
+  issuer_uri:
+    description:
+      - The IdP's entity ID / issuer (C(issuerURI)). Required to create any SAML provider.
+    type: str
+  sso_target_uri:
+    description:
+      - The IdP's SAML sign-in URL (C(ssoTargetURI)); must be an C(https://) URL.
+    type: str
+  slo_uri:
+    description:
+      - The IdP's single logout URL (C(sloURI)).
+    type: str
+  slo_binding:
+    description:
+      - Binding of the single logout URL (C(sloBinding)). The API has no fixed spelling for it (both
+        C(HTTP Redirect) and the SAML URNs are in use), so it is stored and compared verbatim.
+    type: str
+  relying_party_identifier:
+    description:
+      - The identifier Genesys Cloud presents to the IdP (C(relyingPartyIdentifier)); enter the same value as
+        the SP entity ID / audience in the IdP.
+    type: str
+  certificates:
+    description:
+      - The IdP's signing certificates. Each item is PEM (one certificate or a bundle), base64 DER with or
+        without PEM armour, or the path of a PEM or DER file on the controller (relative paths are relative to
+        the working directory of C(ansible-playbook); use C({{ playbook_dir }}) to be explicit).
+      - Compared as a set of SHA-256 fingerprints; order, armour and whitespace do not matter.
+      - Give several to rotate without downtime (the old and the new one overlap); at most 5 (the main one
+        plus four more). Sent as Terraform does - one certificate in both C(certificate) and
+        C(certificates), several in C(certificates) only (C(certificate) cleared).
+    type: list
+    elements: str
+  name_identifier_format:
+    description:
+      - SAML NameID format (C(nameIdentifierFormat)). Short forms V(unspecified), V(emailAddress),
+        V(X509SubjectName), V(WindowsDomainQualifiedName), V(kerberos), V(entity), V(persistent),
+        V(transient) (any case) are mapped to the URNs the API takes; the URNs are accepted as they are.
+    type: str
+  sso_binding:
+    description:
+      - Binding of the sign-in request (C(ssoBinding)); V(HTTP-POST) or V(HTTP-Redirect) (also V(post),
+        V(redirect) or the URNs), stored as the URN.
+      - With O(idp_metadata), also chooses which of the IdP's sign-in endpoints is used.
+    type: str
+  sign_authn_requests:
+    description:
+      - Sign the SAML AuthnRequest (C(signAuthnRequests)).
+    type: bool
+  endpoint_compression:
+    description:
+      - Compress the SAML request (C(endpointCompression)); V(generic) and V(custom) only.
+    type: bool
+  logo_image_data:
+    description:
+      - Base64 of an SVG logo for the login page (C(logoImageData)), at most 25 kb. Shown in results as its size
+        and SHA-256 only.
+    type: str
+  provider_name:
+    description:
+      - Display name of the provider on the login page (C(providerName)).
+    type: str
+  display_on_login:
+    description:
+      - Show the provider on the Genesys Cloud login page (C(displayOnLogin)).
+    type: bool
+  metadata_url:
+    description:
+      - The IdP metadata URL stored on the provider (C(metadataURL)). This only sets the field; to import
+        values from metadata use O(idp_metadata_url).
+    type: str
+  force_authn:
+    description:
+      - Ask the IdP to re-authenticate the user (SAML C(ForceAuthn), C(forceAuthn)).
+    type: bool
+  auto_provision_users:
+    description:
+      - Create users on first sign-in (C(autoProvisionUsers)); V(pureengage) only.
+    type: bool
+  allow_expired_certificates:
+    description:
+      - Accept expired or not-yet-valid certificates (a warning instead of a failure). Genesys Cloud itself may
+        still refuse them (C(certificate.expired), C(certificate.not.yet.valid)).
+    type: bool
+    default: false
+  certificate_expiry_warn_days:
+    description:
+      - Warn about every given certificate that expires within this many days.
+    type: int
+    default: 30
+  idp_metadata:
+    description:
+      - SAML 2.0 metadata XML of the IdP (the text). Fills O(issuer_uri), O(sso_target_uri) (per
+        O(sso_binding), else the first endpoint the IdP offers), O(sso_binding), O(slo_uri), O(slo_binding),
+        O(certificates) (signing keys only) and O(name_identifier_format); options you set explicitly win.
+      - Parsed with defusedxml (no entity expansion, no external fetches).
+    type: str
+  idp_metadata_url:
+    description:
+      - URL to fetch the IdP metadata from (over verified TLS, using O(validate_certs), O(ca_path) and
+        O(timeout)); then as O(idp_metadata).
+    type: str
+  idp_entity_id:
+    description:
+      - Entity ID of the IdP to use when the metadata is an C(EntitiesDescriptor) holding several IdPs.
+    type: str
+  backup:
+    description:
+      - Before any change, write the provider's previous state (the API JSON; null when it did not exist) to
+        a new JSON file under O(backup_dir) and return its path as RV(backup_file).
+      - The file name holds the org short name (or id), the type (and name of a custom provider) and a UTC
+        timestamp; the file is created with mode 0600, the directory with 0700. No secrets are in it (a
+        provider holds none; certificates are public).
+      - Not written in check mode, nor when nothing changes.
+    type: bool
+    default: false
+  backup_dir:
+    description:
+      - Directory for O(backup) files (on the controller; on the managed host with
+        C(genesyscloud_sso_execution=module)). Created when missing.
+    type: path
+    default: ~/.ansible/genesyscloud_sso_backups
+  restore_from:
+    description:
+      - Path of a file written by O(backup). Puts the provider back exactly as it was saved (every field,
+        certificates as saved); when the backup says the provider did not exist, deletes it.
+      - A custom provider is found by the saved id, else by the saved name, else re-created (with a new id).
+      - Cannot be combined with the provider options, the metadata options or O(id); O(state) is ignored.
+        The lockout guard, O(force), O(backup) and check mode apply as usual.
+    type: path
+  force:
+    description:
+      - Skip the lockout guard. Use only when you have another way in (e.g. a tested SAML provider being
+        replaced in the same play).
+    type: bool
+    default: false
+  consistency_timeout:
+    description:
+      - Seconds to keep re-reading the provider after a write while Genesys Cloud still answers 404 (eventual
+        consistency). When it is still not readable, the task succeeds with a warning and returns the values
+        sent.
+    type: float
+    default: 10
+  org_short_name:
+    description:
+      - The org short name (C(thirdPartyOrgName)), for the C(OrganizationName) attribute of
+        RV(service_provider) and the backup file name.
+      - When not set, it is read with C(GET /api/v2/organizations/me), but only when needed - for a backup file,
+        or when the run changes the provider (that is when the IdP admin needs the values). A run that
+        changes nothing then returns C(null) for it, saving one request per org.
+    type: str
+notes:
+  - The SAML ACS URL is per region, not per org, and the org is identified by the C(OrganizationName)
+    attribute, so RV(service_provider) is what the IdP admin must enter.
+  - If O(relying_party_identifier) is not set, RV(service_provider.entity_id) suggests
+    C(genesys.cloud.<org short name>) (Genesys documents any unique string); set it in both places.
+seealso:
+  - module: genesyscloud.sso.genesys_identity_provider_info
+'''
+
+EXAMPLES = r'''
+- name: Okta as the org's SAML provider (per-type singleton)
+  genesyscloud.sso.genesys_identity_provider:
+    region: eu-west-1
+    client_id: "{{ genesys_client_id }}"
+    client_secret: "{{ genesys_client_secret }}"
+    type: okta
+    name: Okta
+    enabled: true
+    issuer_uri: http://www.okta.com/exk1abcd
+    sso_target_uri: https://acme.okta.com/app/genesys/exk1abcd/sso/saml
+    relying_party_identifier: genesys.cloud.acme-prod
+    certificates:
+      - "{{ playbook_dir }}/files/okta-signing.pem"
+    name_identifier_format: emailAddress
+    sso_binding: HTTP-POST
+    sign_authn_requests: false
+    org_short_name: acme-prod
+  register: okta
+
+- name: Show what the IdP admin must enter
+  ansible.builtin.debug:
+    var: okta.service_provider
+
+- name: Rotate the certificate - step 1, old and new overlap
+  genesyscloud.sso.genesys_identity_provider:
+    type: okta
+    certificates:
+      - "{{ lookup('ansible.builtin.file', 'files/okta-old.pem') }}"
+      - "{{ lookup('ansible.builtin.file', 'files/okta-new.pem') }}"
+    certificate_expiry_warn_days: 60
+
+- name: Rotate the certificate - step 2, only the new one (back up first)
+  genesyscloud.sso.genesys_identity_provider:
+    type: okta
+    certificates:
+      - MIIDpDCCAoygAwIBAgIGAXoX...   # bare base64 DER works too
+    backup: true
+    backup_dir: /var/backups/genesys-sso
+  register: rotated
+
+- name: Put the provider back from that backup
+  genesyscloud.sso.genesys_identity_provider:
+    restore_from: "{{ rotated.backup_file }}"
+
+- name: Import everything from the IdP's metadata (explicit options win)
+  genesyscloud.sso.genesys_identity_provider:
+    type: adfs
+    name: Corporate ADFS
+    idp_metadata_url: https://adfs.example.com/FederationMetadata/2007-06/FederationMetadata.xml
+    sso_binding: HTTP-Redirect
+    slo_binding: urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect
+
+- name: Metadata from a file holding several IdPs
+  genesyscloud.sso.genesys_identity_provider:
+    type: generic
+    name: Federation IdP
+    idp_metadata: "{{ lookup('ansible.builtin.file', 'files/federation-metadata.xml') }}"
+    idp_entity_id: https://idp.university.example/idp/shibboleth
+
+- name: A custom provider (multi-provider API), found by name on every run
+  genesyscloud.sso.genesys_identity_provider:
+    type: custom
+    name: Partner IdP
+    provider_name: Partner staff
+    display_on_login: true
+    issuer_uri: urn:partner:idp
+    sso_target_uri: https://idp.partner.example/saml/sso
+    slo_uri: https://idp.partner.example/saml/slo
+    slo_binding: HTTP Redirect
+    certificates: "{{ partner_certificates }}"
+    endpoint_compression: true
+    force_authn: true
+    logo_image_data: "{{ lookup('ansible.builtin.file', 'files/partner-logo.svg') | b64encode }}"
+    metadata_url: https://idp.partner.example/saml/metadata
+
+- name: Rename a custom provider addressed by id
+  genesyscloud.sso.genesys_identity_provider:
+    type: custom
+    id: 6c1e0f5a-2b7d-4c1e-9a53-0d1f2e3c4b5a
+    name: Partner IdP (EMEA)
+
+- name: PureEngage provider with user auto-provisioning
+  genesyscloud.sso.genesys_identity_provider:
+    type: pureengage
+    issuer_uri: https://gws.example.com/saml
+    sso_target_uri: https://gws.example.com/saml/sso
+    certificates: ["{{ gws_cert_pem }}"]
+    auto_provision_users: true
+
+- name: Accept a certificate that expired (lab only)
+  genesyscloud.sso.genesys_identity_provider:
+    type: onelogin
+    issuer_uri: https://app.onelogin.com/saml/metadata/123
+    certificates: ["{{ old_lab_cert }}"]
+    allow_expired_certificates: true
+
+- name: Disable the Genesys Cloud login once SAML works (guarded against lockout)
+  genesyscloud.sso.genesys_identity_provider:
+    type: purecloud
+    enabled: false
+
+- name: Delete the last provider although the Genesys Cloud login is disabled (you were warned)
+  genesyscloud.sso.genesys_identity_provider:
+    type: gsuite
+    state: absent
+    force: true
+
+- name: Against the bundled emulator, waiting longer for eventual consistency
+  genesyscloud.sso.genesys_identity_provider:
+    api_url: "{{ emulator.url }}"
+    login_url: "{{ emulator.url }}"
+    ca_path: "{{ emulator.ca_path }}"
+    client_id: it-admin
+    client_secret: "{{ admin_secret }}"
+    type: ping
+    issuer_uri: https://ping.example.com
+    consistency_timeout: 30
+'''
+
+RETURN = r'''
+changed:
+  description: Whether the provider was (or, in check mode, would be) created, changed or deleted.
+  returned: always
+  type: bool
+  sample: true
+provider:
+  description:
+    - The provider after the task (re-read after a write; in check mode the predicted state), sanitised;
+      an empty dict when it does not exist.
+    - Keys are the module's option names; certificates as fingerprint/subject/not_after; the logo as
+      size/sha256.
+  returned: always
+  type: dict
+  sample:
+    type: okta
+    family: per_type
+    id: 0c7a9a54-2f0e-4b4e-8d0e-3c1b2a6e9f10
+    name: Okta
+    enabled: true
+    issuer_uri: http://www.okta.com/exk1abcd
+    sso_target_uri: https://acme.okta.com/app/genesys/exk1abcd/sso/saml
+    name_identifier_format: urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress
+    sso_binding: urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST
+    certificates:
+      - fingerprint: "3A:1F:...:9C"
+        subject: CN=acme.okta.com
+        not_after: "2027-11-29T20:13:07Z"
+id:
+  description: Id of the custom provider (null when it does not exist, or not created yet in check mode).
+  returned: when O(type=custom)
+  type: str
+  sample: 6c1e0f5a-2b7d-4c1e-9a53-0d1f2e3c4b5a
+certificates:
+  description: Summary of each certificate of RV(provider).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    fingerprint:
+      description: SHA-256 fingerprint of the DER, colon-separated upper-case hex (null when unparseable).
+      type: str
+    subject:
+      description: Subject DN (RFC 4514).
+      type: str
+    issuer:
+      description: Issuer DN (RFC 4514).
+      type: str
+    not_before:
+      description: Start of validity, ISO 8601 UTC.
+      type: str
+    not_after:
+      description: End of validity, ISO 8601 UTC.
+      type: str
+    days_left:
+      description: Whole days until RV(certificates[].not_after) (negative when expired).
+      type: int
+    key_type:
+      description: Public key type, for example C(RSA 2048) or C(EC P-256).
+      type: str
+diff:
+  description: Sanitised C(before) and C(after) of the provider (same in check mode and the real run).
+  returned: always
+  type: dict
+  contains:
+    before:
+      description: The provider before the task (empty when absent).
+      type: dict
+    after:
+      description: The provider after the task (empty when deleted).
+      type: dict
+changed_options:
+  description: The options whose value differs (will differ in check mode) from the current provider.
+  returned: always
+  type: list
+  elements: str
+  sample: [certificates, enabled]
+backup_file:
+  description: Path of the backup written before the change (null when none was written).
+  returned: always
+  type: str
+  sample: /home/ops/.ansible/genesyscloud_sso_backups/acme-prod_okta_20261129T201307123456Z.json
+service_provider:
+  description:
+    - The values the IdP admin enters for this org (the Genesys Cloud side of the SAML trust). Null for
+      O(type=purecloud) and O(state=absent).
+  returned: when O(state=present)
+  type: dict
+  contains:
+    acs_url:
+      description: Assertion Consumer Service (single sign-on) URL, C(https://login.<domain>/saml).
+      type: str
+      sample: https://login.mypurecloud.ie/saml
+    slo_url:
+      description: Single logout URL of Genesys Cloud.
+      type: str
+      sample: https://login.mypurecloud.ie/saml/logout
+    entity_id:
+      description: SP entity ID / audience - the provider's relying party identifier, else a suggestion.
+      type: str
+      sample: genesys.cloud.acme-prod
+    audience:
+      description: Same as RV(service_provider.entity_id).
+      type: str
+    entity_id_source:
+      description: V(relying_party_identifier), V(suggested) or V(unknown) (no identifier and no short name).
+      type: str
+    name_id:
+      description: What the NameID must carry.
+      type: str
+    organization_short_name:
+      description: The org short name (null when not known, see O(org_short_name)).
+      type: str
+      sample: acme-prod
+    attributes:
+      description: SAML attributes the IdP must send (C(email), C(OrganizationName), optional C(ServiceName)).
+      type: list
+      elements: dict
+metadata:
+  description: What was imported from O(idp_metadata) / O(idp_metadata_url).
+  returned: when metadata was given
+  type: dict
+  contains:
+    entity_id:
+      description: Entity ID of the IdP used.
+      type: str
+    filled_options:
+      description: Options filled from the metadata (those you did not set).
+      type: list
+      elements: str
+    source:
+      description: The metadata URL, or C(idp_metadata).
+      type: str
+api_requests:
+  description: Number of HTTP requests the task sent (token included).
+  returned: always
+  type: int
+  sample: 2
+'''
+
+from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import run_module
+from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp_core import SPEC, core
+
+
+def main():
+    run_module(SPEC, core)
+
+
+if __name__ == '__main__':
+    main()
