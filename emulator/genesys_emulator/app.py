@@ -121,6 +121,8 @@ class Emulator:
         emu = {"cid": cid, "org": None, "client": None, "token": None, "rl": None, "body": b"", "fault": None,
                "user": None}
         scope["emu"] = emu
+        # the server's transport (uvicorn's send is a bound method of its request cycle): for reset faults
+        emu["transport"] = getattr(getattr(send, "__self__", None), "transport", None)
         state = {"status": 0, "started": False}
 
         async def send_wrapper(message):
@@ -303,9 +305,7 @@ class Emulator:
             if rule.get("delay_ms"):
                 await asyncio.sleep(rule["delay_ms"] / 1000.0)
             if rule.get("reset"):
-                transport = getattr(getattr(send, "__self__", None), "transport", None)
-                if transport is None:
-                    transport = scope.get("emu_transport")
+                transport = emu.get("transport")
                 if transport is not None:
                     transport.abort()
                 return True

@@ -89,7 +89,7 @@ def main(argv=None):
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off",
         ssl_certfile=cert_path, ssl_keyfile=key_path, http=http, loop="uvloop" if _has("uvloop") else "asyncio",
-        server_header=False, proxy_headers=False, timeout_keep_alive=30, backlog=1024,
+        server_header=False, proxy_headers=False, timeout_keep_alive=30, backlog=1024, timeout_graceful_shutdown=1,
     )
 
     def on_ready():
