@@ -62,6 +62,9 @@ def _emulator_class():
             self.seed_data = seed
             self.start()
 
+        def stop(self, timeout=3.0):
+            super(Emulator, self).stop(timeout=timeout)
+
         def last_seq(self):
             return max([r["seq"] for r in self.requests()], default=0)
 
