@@ -32,9 +32,10 @@ _CSR_PEM, _PUB_PEM = _csr_pem()
 
 
 # -- URLs that must be refused (the API requires https; metadata must come over verified https) -----------------
-def bad_urls():
-    fixed = st.sampled_from([
-        "", " ", "http://idp.example.com/sso", "HTTP://idp.example.com/sso", "ftp://idp.example.com/sso",
+def bad_urls(allow_empty=True):
+    """Values an https URL option must refuse; ``allow_empty=False`` for options where "" means "not set"."""
+    fixed = st.sampled_from(([""] if allow_empty else []) + [
+        "http://idp.example.com/sso", "HTTP://idp.example.com/sso", "ftp://idp.example.com/sso",
         "file:///etc/passwd", "javascript:alert(1)", "https://", "https:///no-host", "//idp.example.com/sso",
         "idp.example.com/sso", "https://idp.exa mple.com/sso", "https://idp.example.com/\r\nX-Injected: 1",
         "ldap://idp.example.com", "data:text/html,<b>x</b>", "gopher://127.0.0.1:25/",
