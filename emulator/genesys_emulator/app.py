@@ -113,8 +113,19 @@ class Emulator:
 
     # ---------------------------------------------------------------------------------------------
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["path"].startswith("/_emulator"):
+        if scope["type"] != "http":
             await self.api(scope, receive, send)
+            return
+        if scope["path"].startswith("/_emulator"):
+            ccid = str(uuid.uuid4())
+            scope["emu"] = {"cid": ccid, "org": None, "client": None, "token": None, "body": b""}
+
+            async def control_send(message):
+                if message["type"] == "http.response.start":
+                    message = dict(message, headers=list(message.get("headers", [])) + [
+                        (b"inin-correlation-id", ccid.encode("ascii"))])
+                await send(message)
+            await self.api(scope, receive, control_send)
             return
         start = time.perf_counter()
         cid = str(uuid.uuid4())

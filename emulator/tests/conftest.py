@@ -131,3 +131,10 @@ def assert_error(resp, status, code):
     assert body["details"] == [] or isinstance(body["details"], list)
     assert body["errors"] == []
     return body
+
+
+def pytest_configure(config):
+    """One emulator per module: keep each module on one xdist worker (``-n 2`` would otherwise start every
+    module's emulator on both workers and interleave the tests that reset it)."""
+    if getattr(config.option, "dist", None) == "load":
+        config.option.dist = "loadfile"
