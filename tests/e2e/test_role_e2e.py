@@ -1,0 +1,307 @@
+# -*- coding: utf-8 -*-
+"""playbooks/configure_sso.yml (role genesyscloud.sso.saml_sso) end to end against the emulator.
+
+Every test runs the real ``ansible-playbook`` and checks the outcome three ways: what the user sees
+(rc, recap, output), what the role recorded (the per-org summary), and what the platform holds and was
+asked (the emulator's state and request log).
+"""
+
+import datetime
+import json
+import os
+
+import pytest
+import requests
+
+from helpers import run_playbook
+from role_helpers import (
+    AUDIT,
+    CONFIGURE,
+    backups_in,
+    comparable_providers,
+    inventory,
+    org_seed,
+    provider_vars,
+    providers_of,
+    secrets_of,
+    summaries,
+    writes,
+)
+
+from genesys_emulator.test_idp import TestIdP
+
+# One IdP for the whole module (key generation is the slow part); an older one for pre-existing providers.
+IDP = TestIdP(entity_id='https://idp.corp.example/entity', sso_url='https://idp.corp.example/sso')
+OLD_IDP = TestIdP(entity_id='https://old-idp.corp.example/entity', sso_url='https://old-idp.corp.example/sso',
+                  common_name='Old IdP signing')
+SOON_IDP = TestIdP(entity_id='https://soon.corp.example/entity', sso_url='https://soon.corp.example/sso',
+                   common_name='Expiring IdP signing', valid_days=10)
+
+FLEET = ['fleet-%02d' % i for i in range(1, 21)]
+KNOWN_PROVIDER = {
+    'name': 'Corp IdP',
+    'issuerURI': OLD_IDP.entity_id,
+    'ssoTargetURI': OLD_IDP.sso_url,
+    'certificates': [OLD_IDP.certificate_b64],
+    'disabled': False,
+}
+SEED = {
+    'orgs': [
+        org_seed('fresh-org', 1),
+        org_seed('known-org', 2, providers={'generic': KNOWN_PROVIDER}),
+        org_seed('expiring-org', 3, providers={'okta': {
+            'name': 'Okta', 'issuerURI': SOON_IDP.entity_id, 'ssoTargetURI': SOON_IDP.sso_url,
+            'certificates': [SOON_IDP.certificate_b64], 'disabled': False}}),
+    ] + [org_seed(name, 100 + i, region='eu-west-1' if i % 2 else 'us-east-1') for i, name in enumerate(FLEET)],
+}
+SECRETS = secrets_of(SEED)
+
+pytestmark = pytest.mark.emulator_seed(SEED)
+
+
+def _assert_no_secret(result):
+    text = result.stdout + result.stderr
+    for secret in SECRETS:
+        assert secret not in text
+    assert 'Bearer ' not in text
+
+
+def _recap(result, host):
+    return result.stats[host]
+
+
+def _org_requests(emu, org):
+    return emu.requests(org=org)
+
+
+def test_fresh_org_gets_the_provider_and_sso_sign_in_works(emu, tmp_path):
+    inv = inventory(emu, ['fresh-org'], provider_vars(IDP), tmp_path / 'backups')
+    result = run_playbook(CONFIGURE, inventory=inv, diff=True)
+    assert result.rc == 0, result
+    assert _recap(result, 'fresh-org')['changed'] >= 1
+    _assert_no_secret(result)
+
+    summary = summaries(result)['fresh-org']
+    assert summary['status'] == 'ok'
+    assert summary['action'] == 'created'
+    assert summary['changed'] is True
+    assert summary['rolled_back'] is False
+    assert summary['clients_before']['passed'] is True
+    assert summary['clients_after']['passed'] is True
+    assert summary['organization']['short_name'] == 'fresh-org'
+    assert [c['fingerprint'].replace(':', '').lower() for c in summary['certificates']] == [IDP.fingerprint_sha256]
+    sp = summary['service_provider']
+    assert sp['acs_url'] == emu.url + '/saml'
+    assert sp['entity_id'] == 'genesys.cloud.fresh-org'
+    attributes = dict((a['name'], a['value']) for a in sp['attributes'])
+    assert attributes['OrganizationName'] == 'fresh-org'
+    assert 'ACS / single sign-on URL %s/saml' % emu.url in result.stdout
+
+    generic = providers_of(emu, 'fresh-org')['generic']
+    assert generic['issuerURI'] == IDP.entity_id
+    assert generic['relyingPartyIdentifier'] == 'genesys.cloud.fresh-org'
+    assert generic.get('disabled') is False
+    assert len(backups_in(tmp_path / 'backups')) == 1
+
+    # the change took: a user signs in through the configured provider at the emulator's ACS
+    response = IDP.signed_response('alice@fresh-org.example', 'fresh-org', audience='genesys.cloud.fresh-org',
+                                   acs_url=emu.url + '/saml')
+    answer = requests.post(emu.url + '/saml', data={'SAMLResponse': response}, verify=emu.ca_path, timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()['email'] == 'alice@fresh-org.example'
+
+
+def test_converged_org_changes_nothing_with_the_fewest_requests(emu, tmp_path):
+    inv = inventory(emu, ['fresh-org'], provider_vars(IDP), tmp_path / 'backups')
+    first = run_playbook(CONFIGURE, inventory=inv)
+    assert first.rc == 0, first
+    emu.clear_requests()
+
+    again = run_playbook(CONFIGURE, inventory=inv)
+    assert again.rc == 0, again
+    assert _recap(again, 'fresh-org')['changed'] == 0
+    summary = summaries(again)['fresh-org']
+    assert summary['action'] == 'unchanged' and summary['changed'] is False
+    assert summary['clients_after']['checked'] == 0  # no second OAuth validation when nothing changed
+    assert 'were not validated again: nothing changed' in again.stdout
+
+    log = _org_requests(emu, 'fresh-org')
+    assert writes(log) == []
+    tokens = [r for r in log if r['path'] == '/oauth/token']
+    assert sorted(r['client'] for r in tokens) == ['fresh-org-admin', 'fresh-org-bot']
+    # bot: token + tokens/me + probe; admin: token + organizations/me + listing + the provider
+    assert len(log) <= 7, [(r['method'], r['path'], r['client']) for r in log]
+    assert len(backups_in(tmp_path / 'backups')) == 1  # only the first run wrote a backup
+
+
+def test_check_mode_reads_everything_and_writes_nothing(emu, tmp_path):
+    inv = inventory(emu, ['known-org'], provider_vars(IDP), tmp_path / 'backups')
+    result = run_playbook(CONFIGURE, inventory=inv, check=True, diff=True)
+    assert result.rc == 0, result
+    _assert_no_secret(result)
+
+    log = _org_requests(emu, 'known-org')
+    assert log, 'check mode must read'
+    assert writes(log) == []
+    assert providers_of(emu, 'known-org')['generic']['issuerURI'] == OLD_IDP.entity_id
+    assert backups_in(tmp_path / 'backups') == []
+
+    summary = summaries(result)['known-org']
+    assert summary['mode'] == 'check'
+    assert summary['changed'] is True and summary['action'] == 'updated'
+    assert 'issuer_uri' in summary['changed_fields'] and 'certificates' in summary['changed_fields']
+    # the diff a real run would apply is shown, and steps 5-6 say they are skipped
+    assert '-    "issuer_uri": "%s"' % OLD_IDP.entity_id in result.stdout
+    assert '+    "issuer_uri": "%s"' % IDP.entity_id in result.stdout
+    assert 'step 5 (verify the provider is active) and step 6' in result.stdout
+
+
+def test_preserved_client_broken_before_stops_before_any_change(emu, tmp_path):
+    emu.patch_client('fresh-org', 'fresh-org-bot', state='disabled')
+    inv = inventory(emu, ['fresh-org'], provider_vars(IDP), tmp_path / 'backups')
+    result = run_playbook(CONFIGURE, inventory=inv)
+    assert result.rc != 0
+    _assert_no_secret(result)
+    assert _recap(result, 'fresh-org')['failures'] >= 1
+
+    summary = summaries(result)['fresh-org']
+    assert summary['status'] == 'failed'
+    assert '(step 1)' in summary['failed_step']
+    assert 'No change was made' in summary['error'] and 'reporting-bot: FAILED' in summary['error']
+    assert summary['clients_before']['passed'] is False
+    assert writes(_org_requests(emu, 'fresh-org')) == []
+    assert 'generic' not in providers_of(emu, 'fresh-org')
+    assert backups_in(tmp_path / 'backups') == []
+
+
+def test_preserved_client_broken_by_the_change_is_rolled_back(emu, tmp_path):
+    # the bot's token grant starts failing only after the org's provider was written
+    emu.add_fault(method='POST', path='^/oauth/token$', org='known-org', client_id='known-org-bot', status=401,
+                  body={'error': 'invalid_client', 'description': 'authentication failed',
+                        'error_description': 'authentication failed'}, after_write=True)
+    inv = inventory(emu, ['known-org'], provider_vars(IDP), tmp_path / 'backups')
+    result = run_playbook(CONFIGURE, inventory=inv)
+    assert result.rc != 0
+    _assert_no_secret(result)
+
+    summary = summaries(result)['known-org']
+    assert summary['status'] == 'failed'
+    assert summary['rolled_back'] is True and summary['action'] == 'restored'
+    assert '(step 6)' in summary['failed_step']
+    assert 'Before the change: reporting-bot: OK' in summary['error']
+    assert 'After the change: reporting-bot: FAILED' in summary['error']
+    assert 'restored from' in summary['error']
+
+    generic = providers_of(emu, 'known-org')['generic']
+    assert generic['issuerURI'] == OLD_IDP.entity_id
+    assert generic['certificates'] == [OLD_IDP.certificate_b64]
+    provider_writes = [r for r in writes(_org_requests(emu, 'known-org')) if 'identityproviders' in r['path']]
+    assert [r['method'] for r in provider_writes] == ['PUT', 'PUT']  # the change, then the restore
+    backups = backups_in(tmp_path / 'backups')
+    assert len(backups) == 1
+    with open(backups[0], encoding='utf-8') as handle:
+        assert json.load(handle)['provider']['issuerURI'] == OLD_IDP.entity_id
+
+
+def test_rollback_can_be_turned_off(emu, tmp_path):
+    emu.add_fault(method='POST', path='^/oauth/token$', org='known-org', client_id='known-org-bot', status=401,
+                  body={'error': 'invalid_client', 'description': 'authentication failed',
+                        'error_description': 'authentication failed'}, after_write=True)
+    inv = inventory(emu, ['known-org'], provider_vars(IDP), tmp_path / 'backups', saml_sso_rollback_on_failure=False)
+    result = run_playbook(CONFIGURE, inventory=inv)
+    assert result.rc != 0
+    summary = summaries(result)['known-org']
+    assert summary['rolled_back'] is False and summary['status'] == 'failed'
+    assert 'NOT restored' in summary['error']
+    assert providers_of(emu, 'known-org')['generic']['issuerURI'] == IDP.entity_id
+
+
+def test_twenty_orgs_one_failing_the_others_succeed(emu, tmp_path):
+    # fleet-07's admin client lost its SSO permissions: that org fails, the 19 others are configured
+    emu.patch_client('fleet-07', 'fleet-07-admin', permissions=['oauth:client:view'])
+    inv = inventory(emu, FLEET, provider_vars(IDP), tmp_path / 'backups')
+    result = run_playbook(CONFIGURE, inventory=inv, args=['--forks', '20'], timeout=600)
+    assert result.rc != 0
+    _assert_no_secret(result)
+
+    found = summaries(result)
+    assert sorted(found) == sorted(FLEET)
+    assert [o for o in FLEET if found[o]['status'] == 'failed'] == ['fleet-07']
+    assert 'missing' in found['fleet-07']['error'].lower() or '403' in found['fleet-07']['error']
+    for org in FLEET:
+        recap = _recap(result, org)
+        if org == 'fleet-07':
+            assert recap['failures'] >= 1
+            assert 'generic' not in providers_of(emu, org)
+        else:
+            assert recap['failures'] == 0, (org, recap)
+            assert found[org]['action'] == 'created'
+            assert providers_of(emu, org)['generic']['relyingPartyIdentifier'] == 'genesys.cloud.' + org
+    assert '20 org(s): 19 changed, 0 unchanged/healthy, 1 failed (fleet-07)' in result.stdout
+
+
+def test_inventory_split_with_limit_gives_the_same_end_state(emu, tmp_path):
+    orgs = FLEET[:6]
+    inv = inventory(emu, orgs, provider_vars(IDP), tmp_path / 'backups')
+    whole = run_playbook(CONFIGURE, inventory=inv)
+    assert whole.rc == 0, whole
+    one_run = dict((o, p) for o, p in comparable_providers(emu.state()).items() if o in orgs)
+
+    emu.reset()
+    for part in (orgs[0:2], orgs[2:4], orgs[4:6]):
+        split = run_playbook(CONFIGURE, inventory=inv, limit=','.join(part))
+        assert split.rc == 0, split
+        assert sorted(summaries(split)) == sorted(part)
+    three_runs = dict((o, p) for o, p in comparable_providers(emu.state()).items() if o in orgs)
+
+    assert three_runs == one_run
+    assert all('generic' in one_run[o] for o in orgs)
+
+
+def test_audit_reports_expiring_certificates_and_unhealthy_clients_without_writing(emu, tmp_path):
+    emu.patch_client('fresh-org', 'fresh-org-bot', state='disabled')
+    inv = inventory(emu, ['expiring-org', 'fresh-org'], provider_vars(IDP), tmp_path / 'backups')
+    result = run_playbook(AUDIT, inventory=inv)
+    assert result.rc == 0, result
+    _assert_no_secret(result)
+    assert writes(emu.requests()) == []
+    audit = dict((t['host'], t['result']['ansible_facts']['saml_sso_result'])
+                 for t in result.tasks if t['task'].endswith('Build the audit summary of this org'))
+    assert audit['expiring-org']['status'] == 'ok'
+    assert any('Expiring IdP signing' in e for e in audit['expiring-org']['expiring_certificates'])
+    assert audit['expiring-org']['clients']['passed'] is True
+    assert audit['fresh-org']['clients']['passed'] is False
+    assert any('OAuth client FAILED' in f for f in audit['fresh-org']['findings'])
+
+    strict = run_playbook(AUDIT, inventory=inv, extra_vars={'saml_sso_audit_fail_on_findings': True})
+    assert strict.rc != 0
+    assert strict.stats['expiring-org']['failures'] >= 1 and strict.stats['fresh-org']['failures'] >= 1
+
+
+def test_verify_tag_detects_drift_without_writing(emu, tmp_path):
+    inv = inventory(emu, ['known-org'], provider_vars(IDP), tmp_path / 'backups')
+    drift = run_playbook(CONFIGURE, inventory=inv, tags='verify')
+    assert drift.rc != 0
+    assert writes(_org_requests(emu, 'known-org')) == []
+    assert 'differs from saml_sso_provider' in summaries(drift)['known-org']['error']
+
+    assert run_playbook(CONFIGURE, inventory=inv).rc == 0
+    emu.clear_requests()
+    verified = run_playbook(CONFIGURE, inventory=inv, tags='verify')
+    assert verified.rc == 0, verified
+    assert writes(_org_requests(emu, 'known-org')) == []
+    assert 'matches the intended fields' in verified.stdout
+
+
+def test_expired_days_are_reported_in_the_summary(emu, tmp_path):
+    soon = provider_vars(SOON_IDP)
+    inv = inventory(emu, ['fresh-org'], soon, tmp_path / 'backups', saml_sso_certificate_expiry_warn_days=30)
+    result = run_playbook(CONFIGURE, inventory=inv)
+    assert result.rc == 0, result
+    summary = summaries(result)['fresh-org']
+    assert summary['expiring_certificates'] == ['CN=Expiring IdP signing']
+    days = summary['certificates'][0]['days_left']
+    expected = (SOON_IDP.certificate.not_valid_after_utc - datetime.datetime.now(datetime.timezone.utc)).days
+    assert abs(days - expected) <= 1
+    assert 'RENEW SOON' in result.stdout
+    assert os.path.exists(summary['backup_file'])
