@@ -1,0 +1,245 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) genesyscloud.sso contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Both entry points (AnsibleModule path and controller-side action path) give the same results."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import json
+
+import pytest
+import requests
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import (
+    GenesysModuleFail, build_spec, run_module)
+from ansible_collections.genesyscloud.sso.plugins.plugin_utils.genesys_action import GenesysActionBase
+from ansible_collections.genesyscloud.sso.plugins.modules import genesys_token as token_module
+from ansible_collections.genesyscloud.sso.plugins.modules import genesys_oauth_check as check_module
+from ansible_collections.genesyscloud.sso.plugins.action import genesys_token as token_action
+from ansible_collections.genesyscloud.sso.plugins.action import genesys_oauth_check as check_action
+
+NAME = 'genesyscloud.sso.test_mod'
+
+
+def demo_core(params, ctx):
+    if params.get('fail'):
+        raise GenesysModuleFail('it failed: %s' % params['password'], detail='x')
+    ctx.add_secret('runtime-secret-1')
+    ctx.warn('careful')
+    return dict(changed=bool(params.get('name')), echo='pw=%s name=%s' % (params.get('password'), params.get('name')),
+                runtime='value runtime-secret-1', check=ctx.check_mode, diff_mode=ctx.diff_mode, flag=True, nothing=None)
+
+
+DEMO_SPEC = build_spec(
+    dict(
+        name=dict(type='str'),
+        password=dict(type='str', no_log=True),
+        count=dict(type='int'),
+        mode=dict(type='str', choices=['a', 'b']),
+        other=dict(type='str'),
+        fail=dict(type='bool', default=False),
+        items=dict(type='list', elements='dict', options=dict(key=dict(type='str', required=True),
+                                                               token=dict(type='str', no_log=True))),
+    ),
+    with_connection=False,
+    mutually_exclusive=[('name', 'other')],
+    required_if=[('mode', 'b', ('count',))],
+    required_together=[('count', 'other')],
+)
+
+
+class DemoAction(GenesysActionBase):
+    SPEC = DEMO_SPEC
+    CORE = staticmethod(demo_core)
+
+
+def new_action(cls):
+    return cls.__new__(cls)  # run_core needs no task/connection objects
+
+
+def module_result(spec, core, args, capsys, check=False, diff=False):
+    full = dict(args)
+    full.update(_ansible_module_name=NAME, _ansible_check_mode=check, _ansible_diff=diff)
+    with patch_module_args(full):
+        with pytest.raises(SystemExit):
+            run_module(spec, core)
+    out = capsys.readouterr().out
+    return json.loads(out[out.index('{'):])
+
+
+def action_result(cls, args, check=False, diff=False, name=NAME):
+    return new_action(cls).run_core({}, dict(args), name, check_mode=check, diff_mode=diff)
+
+
+def normalise(result):
+    # warnings: in a test process ansible's module warn() goes straight to the controller display
+    # (ansible.module_utils._internal.is_controller), so the module result cannot carry them here
+    result = dict(result)
+    result.pop('deprecations', None)
+    result.pop('warnings', None)
+    return result
+
+
+CASES = [
+    ('unsupported', dict(name='n', bogus=1, other2='x')),
+    ('wrong type', dict(count='many', other='o')),
+    ('bad choice', dict(mode='c')),
+    ('mutually exclusive', dict(name='n', other='o', count=1)),
+    ('required if', dict(mode='b')),
+    ('required together', dict(count=2)),
+    ('suboption missing', dict(items=[dict(token='tok-secret-9')])),
+    ('suboption unsupported', dict(items=[dict(key='k', nope=1)])),
+    ('no_log in error', dict(password='pw-secret-1', count='x', other='o')),
+    ('success', dict(name='n1', password='pw-secret-1', items=[dict(key='k', token='tok-secret-9')])),
+    ('core failure', dict(fail=True, password='pw-secret-1')),
+]
+
+
+@pytest.mark.parametrize('case,args', CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize('check', [False, True])
+def test_action_path_equals_module_path(case, args, check, capsys):
+    mod = module_result(DEMO_SPEC, demo_core, args, capsys, check=check)
+    act = action_result(DemoAction, args, check=check)
+    assert normalise(act) == normalise(mod)
+    text = json.dumps(act)
+    assert 'pw-secret-1' not in text and 'tok-secret-9' not in text and 'runtime-secret-1' not in text
+
+
+def test_specific_messages():
+    msg = action_result(DemoAction, dict(bogus=1))['msg']
+    assert msg.startswith('Unsupported parameters for (%s) module: bogus. Supported parameters include:' % NAME)
+    assert action_result(DemoAction, dict(name='n', other='o', count=1))['msg'] == 'parameters are mutually exclusive: name|other'
+    assert 'count' in action_result(DemoAction, dict(mode='b'))['msg']
+    res = action_result(DemoAction, dict(name='n1', password='pw-secret-1'))
+    assert res['invocation']['module_args']['password'] == 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
+    assert res['echo'] == 'pw=******** name=n1' and res['runtime'] == 'value ********'
+    assert res['warnings'] == ['careful'] and res['changed'] is True and res['flag'] is True
+
+
+def test_check_and_diff_passed_to_core():
+    res = action_result(DemoAction, dict(), check=True, diff=True)
+    assert res['check'] is True and res['diff_mode'] is True
+
+
+def test_check_mode_unsupported_is_skipped_like_module(capsys):
+    spec = dict(DEMO_SPEC, supports_check_mode=False)
+
+    class NoCheck(GenesysActionBase):
+        SPEC = spec
+        CORE = staticmethod(demo_core)
+    mod = module_result(spec, demo_core, dict(name='n'), capsys, check=True)
+    act = action_result(NoCheck, dict(name='n'), check=True)
+    assert act['skipped'] and act['msg'] == mod['msg'] == 'remote module (%s) does not support check mode' % NAME
+
+
+def test_censor_flag_only_on_success():
+    act = new_action(token_action.ActionModule)
+    assert act._censor(dict(changed=False))['_ansible_no_log'] is True
+    assert '_ansible_no_log' not in act._censor(dict(failed=True, msg='x'))
+    assert '_ansible_no_log' not in new_action(check_action.ActionModule)._censor(dict(changed=False))
+
+
+# ------------------------------------------------------------------ real modules, HTTP mocked
+class FakeResponse:
+    def __init__(self, status, body=None, headers=None):
+        self.status_code = status
+        self.headers = requests.structures.CaseInsensitiveDict(headers or {})
+        self.content = json.dumps(body).encode() if body is not None else b''
+        self.reason = 'r'
+
+    def json(self):
+        return json.loads(self.content.decode())
+
+    @property
+    def text(self):
+        return self.content.decode()
+
+
+@pytest.fixture
+def fake_http(monkeypatch):
+    calls = []
+
+    def request(self, method, url, **kwargs):
+        path = '/' + url.split('/', 3)[3] if url.count('/') >= 3 else '/'
+        calls.append((method, path, kwargs))
+        if path == '/oauth/token':
+            auth = kwargs['headers']['Authorization']
+            if auth == 'Basic ' + base64.b64encode(b'good:s3cret-value').decode():
+                return FakeResponse(200, dict(access_token='minted-token-abc123', token_type='bearer', expires_in=3600))
+            return FakeResponse(401, dict(error='invalid_client', error_description='authentication failed'))
+        if path == '/api/v2/organizations/me':
+            return FakeResponse(200, dict(id='org-1', name='Acme', thirdPartyOrgName='acme'))
+        if path == '/api/v2/tokens/me':
+            return FakeResponse(200, {'organization': {'id': 'org-1', 'name': 'Acme'},
+                                      'OAuthClient': {'id': 'good', 'name': 'Bot', 'authorizedGrantType': 'CLIENT-CREDENTIALS',
+                                                      'state': 'active', 'roleDivisions': [{'roleId': 'r1', 'divisionId': '*'}]}})
+        return FakeResponse(404, dict(code='not.found', message='no'))
+    monkeypatch.setattr(requests.Session, 'request', request)
+    return calls
+
+
+CONN = dict(api_url='https://api.example.test', timeout=5, retries=0)
+
+
+@pytest.mark.parametrize('check', [False, True])
+def test_genesys_token_both_paths(fake_http, capsys, check):
+    args = dict(CONN, client_id='good', client_secret='s3cret-value', include_organization=True)
+    mod = module_result(token_module.SPEC, token_module.core, args, capsys, check=check)
+    act = action_result(token_action.ActionModule, args, check=check, name=NAME)
+    assert normalise(mod) == normalise(act)
+    assert act['access_token'] == 'minted-token-abc123' and act['changed'] is False
+    assert act['organization'] == dict(id='org-1', name='Acme', short_name='acme')
+    assert act['login_url'] == 'https://login.example.test' and act['expires_in'] == 3600
+    assert act['invocation']['module_args']['client_secret'] == 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
+    token_calls = [c for c in fake_http if c[1] == '/oauth/token']
+    assert len(token_calls) == 2 and token_calls[0][2]['data'] == {'grant_type': 'client_credentials'}
+
+
+def test_genesys_token_failure_message(fake_http):
+    act = action_result(token_action.ActionModule, dict(CONN, client_id='bad', client_secret='nope-secret-77'))
+    assert act['failed'] and 'invalid_client' in act['msg'] and act['status'] == 401
+    assert 'nope-secret-77' not in json.dumps(act)
+
+
+def test_genesys_token_required_if_before_request(fake_http):
+    act = action_result(token_action.ActionModule, dict(CONN, grant_type='password', client_id='good', client_secret='x'))
+    assert act['failed'] and act['msg'] == 'grant_type is password but all of the following are missing: username, password'
+    assert fake_http == []
+
+
+def test_genesys_oauth_check_both_paths(fake_http, capsys):
+    args = dict(CONN, clients=[dict(client_id='good', client_secret='s3cret-value', name='bot',
+                                     expect=dict(role_ids=['r1'])),
+                               dict(client_id='bad', client_secret='nope-secret-77')],
+                expect=dict(organization_name='acme', state='ACTIVE'), fail_on_error=False)
+    mod = module_result(check_action.SPEC, check_action.core, args, capsys)
+    act = action_result(check_action.ActionModule, args)
+    assert normalise(mod) == normalise(act)
+    assert act['passed'] is False and act['failed_clients'] == ['bad']
+    good = act['report'][0]
+    assert good['passed'] and good['roles'] == [dict(role_id='r1', division_id='*')]
+    assert good['organization'] == dict(id='org-1', name='Acme', short_name='acme')
+    text = json.dumps(act)
+    assert 'minted-token-abc123' not in text and 's3cret-value' not in text and 'nope-secret-77' not in text
+
+
+def test_genesys_oauth_check_needs_a_client(fake_http):
+    act = action_result(check_action.ActionModule, dict(CONN))
+    assert act['failed'] and act['msg'] == 'one of the following is required: clients, client_id'
+    act = action_result(check_action.ActionModule, dict(CONN, clients=[dict(client_id='x')]))
+    assert act['failed'] and 'client_secret' in act['msg']
+    assert fake_http == []
+
+
+def test_module_docs_parse():
+    import yaml
+    for mod in (token_module, check_module):
+        doc = yaml.safe_load(mod.DOCUMENTATION)
+        assert doc['version_added'] == '1.0.0'
+        yaml.safe_load(mod.EXAMPLES)
+        yaml.safe_load(mod.RETURN)
