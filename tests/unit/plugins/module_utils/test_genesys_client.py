@@ -181,7 +181,7 @@ def test_invalid_client_message():
         c.get('/api/v2/organizations/me')
     text = err.value.describe()
     assert err.value.code == 'invalid_client'
-    assert 'client ID or secret is wrong' in text
+    assert 'client ID or secret is not valid' in text
     assert 's3cret' not in text
     assert len(s.calls) == 1
 
