@@ -1,0 +1,249 @@
+"""Tables (stdout and Markdown), docs/performance.md and the fleet plot of the benchmark."""
+
+import os
+
+TOOL_NAMES = {
+    'collection': 'genesyscloud.sso role',
+    'sequential': 'peer (a) sequential requests',
+    'uri': 'peer (b) ansible.builtin.uri',
+}
+VARIANT_NAMES = {
+    'controller': 'action plugin (default)',
+    'module': 'plain module',
+    'uri': 'ansible.builtin.uri, same request(s)',
+}
+
+
+def _table(headers, rows):
+    """A Markdown table (also readable on stdout)."""
+    cells = [[str(c) for c in headers]] + [['' if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ['| ' + ' | '.join(c.ljust(widths[i]) for i, c in enumerate(cells[0])) + ' |',
+             '|' + '|'.join('-' * (w + 2) for w in widths) + '|']
+    for r in cells[1:]:
+        lines.append('| ' + ' | '.join(c.ljust(widths[i]) for i, c in enumerate(r)) + ' |')
+    return '\n'.join(lines)
+
+
+def _fmt(x, digits=2):
+    if x is None:
+        return 'n/a'
+    return ('%.' + str(digits) + 'f') % x
+
+
+def requests_table(req, minimum):
+    rows = []
+    for tool in ('collection', 'sequential', 'uri'):
+        for scenario in ('fresh', 'converged', 'check'):
+            d = req.get(tool, {}).get(scenario)
+            if not d:
+                continue
+            rows.append([TOOL_NAMES[tool], scenario + (' (--check --diff, fresh org)' if scenario == 'check' else ''),
+                         d['total'], minimum[scenario], _fmt(d['ratio']), d['writes'], d['tokens'],
+                         'ok' if d.get('rc') == 0 else 'FAILED rc=%s' % d.get('rc')])
+    return _table(['tool', 'org state', 'requests', 'minimum', 'ratio', 'writes', 'token grants', 'run'], rows)
+
+
+def requests_breakdown(req):
+    """Per-endpoint counts of the collection's runs (Markdown)."""
+    out = []
+    for scenario in ('fresh', 'converged', 'check'):
+        d = req.get('collection', {}).get(scenario)
+        if not d:
+            continue
+        rows = sorted(d['per_endpoint'].items())
+        out.append('**%s**: ' % scenario + ', '.join('`%s` x%d' % (k, v) for k, v in rows))
+    return '\n\n'.join(out)
+
+
+def per_task_table(rows):
+    table = []
+    for r in rows:
+        line = [r['module']]
+        for v in ('controller', 'module', 'uri'):
+            d = r['paths'].get(v)
+            line.append('%s s / %s s (%s req)' % (_fmt(d['wall'], 3), _fmt(d['cpu'], 3), _fmt(d['requests'], 1))
+                        if d else 'n/a')
+        line.append('%s / %s' % (_fmt(r.get('action_over_module_wall'), 3), _fmt(r.get('action_over_module_cpu'), 3)))
+        table.append(line)
+    return _table(['module', 'action plugin: wall / CPU per task', 'plain module: wall / CPU per task',
+                   'uri: wall / CPU per same request(s)', 'action/module (wall / CPU)'], table)
+
+
+def fleet_table(ratios):
+    rows = []
+    for r in ratios:
+        rows.append([r['size'], r['forks'], r['scenario'], _fmt(r['collection']), _fmt(r['sequential']),
+                     _fmt(r['uri']), _fmt(r['speedup_vs_sequential']) + 'x', _fmt(r['speedup_vs_uri']) + 'x',
+                     r['n']])
+    return _table(['orgs', 'forks', 'org state', 'collection s', 'peer (a) sequential s', 'peer (b) uri s',
+                   'speed-up vs (a)', 'speed-up vs (b)', 'runs (median of)'], rows)
+
+
+def plot_fleet(results, path):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fleet = results['fleet']
+    forks = results['settings']['forks_sweep']
+    scenarios = ('converged', 'fresh')
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    styles = {'collection': ('o-', 'tab:blue'), 'sequential': ('s--', 'tab:orange'), 'uri': ('^:', 'tab:red')}
+    for ax, scenario in zip(axes, scenarios):
+        for tool in ('collection', 'sequential', 'uri'):
+            pts = sorted((m['size'], m) for m in fleet['medians']
+                         if m['tool'] == tool and m['scenario'] == scenario
+                         and (m['forks'] == forks or tool == 'sequential'))
+            if not pts:
+                continue
+            xs = [p[0] for p in pts]
+            ys = [p[1]['wall_median'] for p in pts]
+            lo = [p[1]['wall_median'] - p[1]['wall_min'] for p in pts]
+            hi = [p[1]['wall_max'] - p[1]['wall_median'] for p in pts]
+            fmt, color = styles[tool]
+            label = TOOL_NAMES[tool] + ('' if tool == 'sequential' else ' (forks %d)' % forks)
+            ax.errorbar(xs, ys, yerr=[lo, hi], fmt=fmt, color=color, capsize=3, label=label)
+        ax.set_title('%s orgs, %d ms latency per request' % (scenario, results['settings']['latency_ms']))
+        ax.set_xlabel('number of orgs')
+        ax.grid(True, alpha=0.3)
+        ax.set_xticks(results['settings']['sizes'])
+    axes[0].set_ylabel('wall time of one run (s), median; bars = min..max')
+    axes[0].legend(fontsize=8, loc='upper left')
+    m = results['machine']
+    fig.suptitle('configure SAML SSO on a fleet: genesyscloud.sso vs peers (%s cores, %s)' % (m['nproc'], m['date']),
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_markdown(results, path, png_name):
+    m = results['machine']
+    s = results['settings']
+    L = []
+    L.append('# Performance of genesyscloud.sso')
+    L.append('')
+    L.append('Written by `bench/run.py` (`make bench`) on %s; mode **%s**; the benchmark took %.0f s. '
+             'Raw data: `bench/results.json`. Do not edit by hand: re-run the benchmark.' % (
+                 m['date'], results['mode'], results.get('duration_s', 0)))
+    L.append('')
+    L.append('## Machine')
+    L.append('')
+    L.append(_table(['item', 'value'], [
+        ['date', m['date']],
+        ['nproc', m['nproc']],
+        ['CPU', m['cpu_model']],
+        ['memory', '%s GB' % m.get('memory_gb')],
+        ['OS', m['os']],
+        ['Python', m['python']],
+        ['ansible-core', m['ansible_core']],
+        ['requests', m['requests']],
+        ['load average (1/5/15 min) at start', ' / '.join('%.2f' % x for x in m['loadavg_start'])],
+        ['load average at end', ' / '.join('%.2f' % x for x in m.get('loadavg_end', []))],
+    ]))
+    L.append('')
+    L.append('This is a shared 2-core machine: other work (tests of other engineers) may run at the same time, '
+             'so absolute times are noisy. Compare the ratios, which come from runs interleaved in the same '
+             'benchmark run (the tool order rotates between repetitions). The emulator runs on the same 2 cores '
+             'and its CPU is part of what every tool waits for.')
+    L.append('')
+    if results.get('failures'):
+        L.append('**%d run(s) failed or misbehaved in this benchmark run** (see `failures` in results.json): %s.' % (
+            len(results['failures']), ', '.join(f['what'] for f in results['failures'])))
+        L.append('')
+
+    req = results.get('requests')
+    if req:
+        L.append('## 1. Requests per org')
+        L.append('')
+        L.append('From the emulator request log (`GET /_emulator/requests?org=`), one org, one managed provider '
+                 '(`%s`), one preserved client with the default probe (`/api/v2/organizations/me`), emulator '
+                 'latency 0. "fresh" = first run on an org without the provider, "converged" = the re-run, '
+                 '"check" = `--check --diff` on a fresh org.' % s['provider_type'])
+        L.append('')
+        L.append(requests_table(req, results['minimum']))
+        L.append('')
+        L.append('Minimum per org, and why:')
+        L.append('')
+        L.append('- **converged: 6** = 1 admin token + 1 list of providers (the overview step) + 1 read of the '
+                 'managed provider + for the preserved client 1 token + 1 `tokens/me` + 1 probe. Nothing changed, '
+                 'so no write, no re-read and no second OAuth validation (issue 9).')
+        L.append('- **fresh: 11** = those 6 + 1 write (per-type `PUT`) + 1 re-read to verify activation (the '
+                 'per-type `PUT` answers only `{id,name,disabled,selfUri}`, so issuer, target URL and certificates '
+                 'can only be verified by reading the provider back) + the preserved client validated again after '
+                 'the change: 1 new token (what must be proven is that the client-credentials *grant* still works '
+                 'after SSO was switched on, which an old token cannot show) + 1 `tokens/me` + 1 probe.')
+        L.append('- **check: 6** = the reads of a converged run; check mode writes nothing and skips the '
+                 'verification and the second validation (nothing was changed), so the fresh-org extras vanish. '
+                 'The writes column must be 0.')
+        L.append('')
+        L.append('Requests of the collection per endpoint:')
+        L.append('')
+        L.append(requests_breakdown(req))
+        L.append('')
+        L.append('The peers do the same requests by construction (`bench/peers/`); their counts above check it.')
+        L.append('')
+
+    fleet = results.get('fleet')
+    if fleet:
+        L.append('## 2. Fleet wall time')
+        L.append('')
+        L.append('Emulator latency %d ms per request. Wall time of one whole run (process start to exit) of '
+                 '`ansible-playbook playbooks/configure_sso.yml`, of peer (a) `bench/peers/sequential_requests.py` '
+                 '(one `requests.Session` per org, orgs one after another; forks do not apply) and of peer (b) '
+                 '`ansible-playbook bench/peers/uri_playbook.yml`, all three on the same inventory. "fresh": the '
+                 'emulator is reset to the seed first (no provider); "converged": the same tool runs again right '
+                 'after. Every run is checked through the request log: a fresh run must write exactly once per org, '
+                 'a converged run never. Sizes below %d: median of %d runs; %d orgs: median of %d run(s)%s.' % (
+                     s['latency_ms'], max(s['sizes']), s['reps_small'], max(s['sizes']), s['reps_big'],
+                     ' (fewer, to keep the whole benchmark near 15 minutes on this machine)'
+                     if s['reps_big'] < 3 else ''))
+        L.append('')
+        L.append(fleet_table(fleet['ratios']))
+        L.append('')
+        L.append('Speed-up = peer wall time / collection wall time (medians of the same benchmark run). '
+                 'Targets (issue 9): faster than (a), i.e. > 1x; at least 3x faster than (b).')
+        L.append('')
+        big = max(s['sizes'])
+        cpu_rows = [[r['tool'], r['forks'] or '-', r['scenario'], _fmt(r['wall_median']), _fmt(r['cpu_median']),
+                     r['requests_median']]
+                    for r in fleet['medians'] if r['size'] == big]
+        if cpu_rows:
+            L.append('CPU time (user+system of the tool and its children, not the emulator) at %d orgs:' % big)
+            L.append('')
+            L.append(_table(['tool', 'forks', 'org state', 'wall s', 'CPU s', 'requests'], cpu_rows))
+            L.append('')
+        if png_name:
+            L.append('![wall time against number of orgs](%s)' % png_name)
+            L.append('')
+
+    per_task = results.get('per_task')
+    if per_task:
+        L.append('## 3. Cost of one task')
+        L.append('')
+        L.append('Emulator latency 0. One host (`connection: local`), a playbook of N identical tasks minus the '
+                 'same playbook with none: time per task = (T(N) - T(0)) / N, median of %d runs; N = %d for the '
+                 'action plugin, %d for the plain module (`genesyscloud_sso_execution: module`) and for '
+                 '`ansible.builtin.uri`. CPU = user+system of `ansible-playbook` and all its children (workers, '
+                 'module processes). "req" = requests each task made (from the request log). The uri column does '
+                 'the same request(s) as the module: `genesys_oauth_check` needs 3 uri tasks (token, tokens/me, '
+                 'probe), so its uri figure is for those 3 tasks together.' % (
+                     s['per_task_reps'], s['per_task_count'] * 3, s['per_task_count']))
+        L.append('')
+        L.append(per_task_table(per_task))
+        L.append('')
+        L.append('Target (issue 4): the action path costs at most 1/10 of the module path, i.e. the last column '
+                 '<= 0.100. What is measured is the whole per-task cost as Ansible sees it (worker fork, '
+                 'templating, callbacks, plus the module process on the module path), not only the module code.')
+        L.append('')
+    L.append('## How to reproduce')
+    L.append('')
+    L.append('```')
+    L.append('make bench                                  # = .venv/bin/python bench/run.py')
+    L.append('.venv/bin/python bench/run.py --quick       # smoke test: 10 orgs, 1 run (writes bench/out/quick/)')
+    L.append('.venv/bin/python bench/run.py --help        # sizes, repetitions, forks, latency, parts to skip')
+    L.append('```')
+    L.append('')
+    with open(path, 'w') as f:
+        f.write('\n'.join(L))

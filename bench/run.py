@@ -1,0 +1,549 @@
+#!/usr/bin/env python3
+"""Benchmark of genesyscloud.sso (issue 9): requests per org, fleet wall time, per-task cost.
+
+Run with the project venv (``make bench`` calls ``.venv/bin/python bench/run.py``):
+
+    .venv/bin/python bench/run.py            # full benchmark (~15 min on 2 cores)
+    .venv/bin/python bench/run.py --quick    # smoke test (<2 min): 10 orgs, 1 repetition
+
+Parts (each against the local emulator, started here and stopped by PID):
+
+1. requests per org from the emulator's request log: fresh org, converged org, check mode,
+   beside the minimum the task needs (see ``MINIMUM`` below and docs/performance.md);
+2. fleet: ``ansible-playbook playbooks/configure_sso.yml`` against N orgs with emulated latency,
+   side by side with the two peers in ``bench/peers/`` (sequential ``requests`` script,
+   ``ansible.builtin.uri`` playbook), fresh and converged, at several forks;
+3. per task: wall and CPU time of one task of each module through its action plugin, through the
+   plain module (``genesyscloud_sso_execution: module``) and of ``ansible.builtin.uri`` doing the
+   same request(s): the slope between a playbook with 0 and with N identical tasks.
+
+Outputs: a table on stdout, ``results.json``, ``docs/performance.md`` and
+``docs/performance-fleet.png`` (full mode; ``--quick`` writes into ``bench/out/quick/`` unless
+``--output-dir`` says otherwise).  Exit status 1 when any run of the collection or of a peer
+failed or did not do what it should (e.g. a converged run that writes).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness  # noqa: E402  (bench/ is not a package)
+import report  # noqa: E402
+
+SEQ_PEER = os.path.join(harness.PEERS_DIR, 'sequential_requests.py')
+URI_PEER = os.path.join(harness.PEERS_DIR, 'uri_playbook.yml')
+
+TOOLS = ('collection', 'sequential', 'uri')
+TOOL_LABELS = {
+    'collection': 'genesyscloud.sso (configure_sso.yml)',
+    'sequential': 'peer (a): sequential requests script',
+    'uri': 'peer (b): ansible.builtin.uri playbook',
+}
+
+# Minimum requests per org for one managed provider and one preserved client with the default
+# probe (justification in docs/performance.md, written by report.py).
+MINIMUM = {
+    # 1 admin token + 1 list + 1 read of the managed provider + (1 token + 1 tokens/me + 1 probe)
+    'converged': 6,
+    # the converged 6 + 1 write + 1 re-read to verify (the per-type PUT answers only
+    # {id,name,disabled,selfUri}) + the preserved client proven again after the change
+    # (1 new token + 1 tokens/me + 1 probe)
+    'fresh': 11,
+    # check mode only reads: the same 6 as converged, 0 writes (verify + re-validation skipped)
+    'check': 6,
+}
+
+# Where the per-task benchmark points each module (org numbers of the small seed).
+REQ_ORGS = {'collection': 1, 'sequential': 2, 'uri': 3, 'check': 4}
+PER_TASK_ORGS = {'prepare': 5, 'controller': 6, 'module': 7, 'uri': 8}
+SMALL_SEED_ORGS = 10
+
+
+class Failures(list):
+    def add(self, what, detail):
+        self.append(dict(what=what, detail=detail))
+        print('FAILED: %s: %s' % (what, detail), file=sys.stderr)
+
+
+# ------------------------------------------------------------------------------- running tools
+
+def run_tool(tool, inventory, forks, log_path, extra_args=(), timeout=900):
+    env = harness.ansible_env()
+    if tool == 'collection':
+        playbook = os.path.join(harness.CODE['collection_root'], 'playbooks', 'configure_sso.yml')
+        cmd = [harness.ANSIBLE_PLAYBOOK, '-i', inventory, '-f', str(forks), playbook] + list(extra_args)
+    elif tool == 'uri':
+        cmd = [harness.ANSIBLE_PLAYBOOK, '-i', inventory, '-f', str(forks), URI_PEER] + list(extra_args)
+    elif tool == 'sequential':
+        cmd = [harness.PYTHON, SEQ_PEER, '-i', inventory]
+    else:
+        raise ValueError(tool)
+    res = harness.run_timed(cmd, log_path, env=env, timeout=timeout)
+    if tool != 'sequential':
+        res['recap'] = harness.parse_recap(log_path)
+    return res
+
+
+def write_subset_inventory(path, orgs, endpoint, cert, workdir):
+    harness.write_inventory(path, max(orgs), endpoint, cert, orgs=orgs,
+                            extra_vars=backup_vars(workdir))
+
+
+def backup_vars(workdir):
+    """Role backups go to the run's scratch directory, not to ~/.genesyscloud_sso."""
+    return dict(saml_sso_backup_dir=os.path.join(workdir, 'backups'))
+
+
+# ----------------------------------------------------------------------- part 1: requests per org
+
+def bench_requests(emu, outdir, cert, failures):
+    """Fresh, converged and check-mode runs of the collection (and the peers) on single orgs."""
+    endpoint = emu.endpoint
+    results = {}
+
+    def one(tool, org_no, label, extra=()):
+        inv = os.path.join(outdir, 'inv-req-%s-%s.yml' % (tool, label))
+        write_subset_inventory(inv, [org_no], endpoint, cert, outdir)
+        emu.clear_log()
+        res = run_tool(tool, inv, 1, os.path.join(outdir, 'req-%s-%s.log' % (tool, label)), extra)
+        entries = emu.requests(org=harness.org_name(org_no))
+        summary = harness.summarise_log(entries)
+        summary.update(rc=res['rc'], wall=round(res['wall'], 3))
+        if res.get('recap'):
+            summary['recap'] = res['recap']
+        if res['rc'] != 0:
+            failures.add('requests/%s/%s' % (tool, label), 'rc=%s, see %s:\n%s' % (
+                res['rc'], res['log'], harness.tail(res['log'], 15)))
+        return summary
+
+    for tool in TOOLS:
+        org_no = REQ_ORGS[tool]
+        fresh = one(tool, org_no, 'fresh')
+        converged = one(tool, org_no, 'converged')
+        results[tool] = dict(fresh=fresh, converged=converged)
+        if fresh['rc'] == 0 and fresh['writes'] < 1:
+            failures.add('requests/%s/fresh' % tool, 'no write on a fresh org')
+        if converged['rc'] == 0 and converged['writes'] != 0:
+            failures.add('requests/%s/converged' % tool, '%d writes on a converged org' % converged['writes'])
+    check = one('collection', REQ_ORGS['check'], 'check', ['--check', '--diff'])
+    results['collection']['check'] = check
+    if check['rc'] == 0 and check['writes'] != 0:
+        failures.add('requests/collection/check', '%d writes in check mode' % check['writes'])
+    for tool in TOOLS:
+        for scenario, data in results[tool].items():
+            data['minimum'] = MINIMUM[scenario]
+            data['ratio'] = round(data['total'] / float(MINIMUM[scenario]), 2)
+    return results
+
+
+# ------------------------------------------------------------------------------ part 2: fleet
+
+# Seconds per org (priors; replaced by what each run measures) and fixed start-up cost per run.
+RATE_PRIORS = {
+    ('collection', 'fresh'): 1.5, ('collection', 'converged'): 1.2,
+    ('sequential', 'fresh'): 0.65, ('sequential', 'converged'): 0.4,
+    ('uri', 'fresh'): 4.7, ('uri', 'converged'): 3.0,
+}
+STARTUP = {'collection': 2.0, 'sequential': 0.5, 'uri': 1.5}
+
+
+def fleet_plan(sizes, reps_small, reps_big, big_size, forks_sweep, forks_big):
+    """Stages in priority order (what runs first survives a tight budget):
+    1. one repetition of every size (in the order given) at forks_sweep, all three tools;
+    2. the other forks at the largest size (the sequential peer has no forks);
+    3. the remaining repetitions."""
+    stages = [dict(size=size, rep=1, forks=forks_sweep, tools=TOOLS) for size in sizes]
+    for forks in forks_big:
+        if forks != forks_sweep:
+            stages.append(dict(size=big_size, rep=1, forks=forks, tools=('collection', 'uri')))
+    for rep in range(2, max(reps_small, reps_big) + 1):
+        for size in sizes:
+            if rep <= (reps_big if size == big_size else reps_small):
+                stages.append(dict(size=size, rep=rep, forks=forks_sweep, tools=TOOLS))
+                for forks in forks_big:
+                    if size == big_size and forks != forks_sweep:
+                        stages.append(dict(size=size, rep=rep, forks=forks, tools=('collection', 'uri')))
+    return stages
+
+
+def bench_fleet(emu, outdir, cert, stages, failures, deadline):
+    """Each stage: every tool (order rotated by repetition) runs fresh (after a reset), then converged."""
+    endpoint = emu.endpoint
+    rates = dict(RATE_PRIORS)
+    runs, skipped = [], []
+    for stage in stages:
+        size, rep, forks = stage['size'], stage['rep'], stage['forks']
+        inv = os.path.join(outdir, 'inv-fleet-%d.yml' % size)
+        if not os.path.exists(inv):
+            harness.write_inventory(inv, size, endpoint, cert, extra_vars=backup_vars(outdir))
+        tools = list(stage['tools'])
+        shift = (rep - 1) % len(tools)
+        for tool in tools[shift:] + tools[:shift]:
+            predicted = sum(STARTUP[tool] + rates[(tool, sc)] * size for sc in ('fresh', 'converged'))
+            if time.monotonic() + predicted > deadline:
+                skipped.append(dict(tool=tool, size=size, forks=forks if tool != 'sequential' else None,
+                                    rep=rep, predicted_s=round(predicted)))
+                print('  %-10s %4d orgs forks=%-3s rep %d: skipped (predicted %.0f s, over the time budget)' % (
+                    tool, size, forks if tool != 'sequential' else '-', rep, predicted))
+                continue
+            for scenario in ('fresh', 'converged'):
+                if scenario == 'fresh':
+                    emu.reset()
+                else:
+                    emu.clear_log()
+                t_forks = forks if tool != 'sequential' else None
+                label = '%s-%d-f%s-%s-r%d' % (tool, size, t_forks or 0, scenario, rep)
+                load_before = harness.loadavg()
+                emu_cpu0 = emu.cpu_seconds()
+                res = run_tool(tool, inv, forks, os.path.join(outdir, 'fleet-%s.log' % label))
+                emu_cpu1 = emu.cpu_seconds()
+                log = harness.summarise_log(emu.requests())
+                run = dict(tool=tool, size=size, forks=t_forks, scenario=scenario, rep=rep,
+                           rc=res['rc'], wall=round(res['wall'], 3), cpu=round(res['cpu'], 3),
+                           emulator_cpu=round(emu_cpu1 - emu_cpu0, 3) if emu_cpu0 is not None else None,
+                           requests=log['total'], writes=log['writes'], tokens=log['tokens'],
+                           http_errors=log['errors'], loadavg_before=load_before)
+                if res.get('recap'):
+                    run['recap'] = res['recap']
+                ok = res['rc'] == 0
+                expected_writes = size if scenario == 'fresh' else 0
+                if not ok:
+                    failures.add('fleet/%s' % label, 'rc=%s, see %s:\n%s' % (
+                        res['rc'], res['log'], harness.tail(res['log'], 15)))
+                elif log['writes'] != expected_writes:
+                    failures.add('fleet/%s' % label, '%d writes, expected %d' % (log['writes'], expected_writes))
+                    ok = False
+                else:
+                    rates[(tool, scenario)] = max(0.01, (res['wall'] - STARTUP[tool]) / size)
+                run['ok'] = ok
+                runs.append(run)
+                print('  %-10s %4d orgs forks=%-3s %-9s rep %d: %7.2f s wall %7.2f s cpu  %5d requests%s' % (
+                    tool, size, t_forks or '-', scenario, rep, res['wall'], res['cpu'], log['total'],
+                    '' if ok else '  FAILED'))
+                sys.stdout.flush()
+    return runs, skipped
+
+
+def summarise_fleet(runs):
+    """Medians per (tool, size, forks, scenario) and side-by-side speed-ups."""
+    groups = {}
+    for r in runs:
+        if r['ok']:
+            groups.setdefault((r['tool'], r['size'], r['forks'], r['scenario']), []).append(r)
+    medians = []
+    for key, rs in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][3], kv[0][0], kv[0][2] or 0)):
+        walls = [r['wall'] for r in rs]
+        medians.append(dict(tool=key[0], size=key[1], forks=key[2], scenario=key[3], n=len(rs),
+                            wall_median=round(statistics.median(walls), 3),
+                            wall_min=round(min(walls), 3), wall_max=round(max(walls), 3),
+                            cpu_median=round(statistics.median(r['cpu'] for r in rs), 3),
+                            requests_median=statistics.median(r['requests'] for r in rs),
+                            seconds_per_org=round(statistics.median(walls) / key[1], 4)))
+    index = dict(((m['tool'], m['size'], m['forks'], m['scenario']), m) for m in medians)
+    ratios = []
+    for (tool, size, forks, scenario), coll in sorted(index.items(), key=lambda kv: (kv[0][1], kv[0][2] or 0, kv[0][3])):
+        if tool != 'collection':
+            continue
+        seq = index.get(('sequential', size, None, scenario))
+        uri = index.get(('uri', size, forks, scenario))
+        ratios.append(dict(
+            size=size, forks=forks, scenario=scenario,
+            collection=coll['wall_median'],
+            sequential=seq['wall_median'] if seq else None,
+            uri=uri['wall_median'] if uri else None,
+            speedup_vs_sequential=round(seq['wall_median'] / coll['wall_median'], 2) if seq else None,
+            speedup_vs_uri=round(uri['wall_median'] / coll['wall_median'], 2) if uri else None,
+            n='/'.join(str(x['n']) if x else '-' for x in (coll, seq, uri))))
+    return medians, ratios
+
+
+# --------------------------------------------------------------------------- part 3: per task
+
+MODULES = ('genesys_token', 'genesys_oauth_check', 'genesys_identity_provider',
+           'genesys_identity_provider_info')
+
+
+def _conn(endpoint):
+    return dict(api_url=endpoint['url'], login_url=endpoint['url'], ca_path=endpoint['ca_path'])
+
+
+def per_task_tasks(module, variant, endpoint, org_no, cert):
+    """(tasks, uri requests per unit) doing one unit of `module`'s work through `variant`."""
+    c = harness.org_credentials(org_no)
+    conn = _conn(endpoint)
+    bearer = {'Authorization': 'Bearer {{ bench_setup_token.access_token }}'}
+    ca = endpoint['ca_path']
+    url = endpoint['url']
+    if variant in ('controller', 'module'):
+        fq = 'genesyscloud.sso.' + module
+        if module == 'genesys_token':
+            args = dict(conn, client_id=c['admin_id'], client_secret=c['admin_secret'])
+        elif module == 'genesys_oauth_check':
+            args = dict(conn, clients=[dict(client_id=c['bot_id'], client_secret=c['bot_secret'])])
+        elif module == 'genesys_identity_provider':
+            args = dict(conn, access_token='{{ bench_setup_token.access_token }}')
+            args.update(harness.desired_provider(org_no, cert))
+        else:
+            args = dict(conn, access_token='{{ bench_setup_token.access_token }}')
+        return [{'name': 'Bench %s' % module, fq: args, 'no_log': True}]
+    # ansible.builtin.uri doing the same request(s)
+    token_task = {'name': 'Bench uri token', 'ansible.builtin.uri': dict(
+        url=url + '/oauth/token', method='POST', url_username=None, url_password=None,
+        force_basic_auth=True, body_format='form-urlencoded', body=dict(grant_type='client_credentials'),
+        ca_path=ca), 'no_log': True}
+    if module == 'genesys_token':
+        token_task['ansible.builtin.uri'].update(url_username=c['admin_id'], url_password=c['admin_secret'])
+        return [token_task]
+    if module == 'genesys_oauth_check':
+        token_task['ansible.builtin.uri'].update(url_username=c['bot_id'], url_password=c['bot_secret'])
+        token_task['register'] = 'bench_bot_token'
+        bot = {'Authorization': 'Bearer {{ bench_bot_token.json.access_token }}'}
+        return [token_task,
+                {'name': 'Bench uri tokens/me', 'no_log': True, 'ansible.builtin.uri': dict(
+                    url=url + '/api/v2/tokens/me', headers=bot, ca_path=ca)},
+                {'name': 'Bench uri probe', 'no_log': True, 'ansible.builtin.uri': dict(
+                    url=url + '/api/v2/organizations/me', headers=bot, ca_path=ca)}]
+    if module == 'genesys_identity_provider':
+        path = '/api/v2/identityproviders/' + harness.PROVIDER_TYPE
+    else:
+        path = '/api/v2/identityproviders'
+    return [{'name': 'Bench uri GET', 'no_log': True, 'ansible.builtin.uri': dict(
+        url=url + path, headers=bearer, ca_path=ca)}]
+
+
+def write_per_task_playbook(path, module, variant, count, endpoint, org_no, cert):
+    c = harness.org_credentials(org_no)
+    setup = {'name': 'Bench setup token', 'genesyscloud.sso.genesys_token': dict(
+        _conn(endpoint), client_id=c['admin_id'], client_secret=c['admin_secret']),
+        'register': 'bench_setup_token', 'no_log': True,
+        'vars': {'genesyscloud_sso_execution': 'controller'}}
+    tasks = [setup]
+    if module is not None:
+        unit = per_task_tasks(module, variant, endpoint, org_no, cert)
+        for _ in range(count):
+            tasks.extend(unit)
+    play = {'name': 'Per-task benchmark', 'hosts': 'all', 'gather_facts': False,
+            'vars': {'genesyscloud_sso_execution': 'module' if variant == 'module' else 'controller'},
+            'tasks': tasks}
+    with open(path, 'w') as f:
+        yaml.safe_dump([play], f, default_flow_style=False, sort_keys=False)
+
+
+def bench_per_task(emu, outdir, cert, counts, reps, failures):
+    """Per-task wall/CPU: (T(N tasks) - T(0 tasks)) / N, medians over reps."""
+    endpoint = emu.endpoint
+    inv = os.path.join(outdir, 'inv-per-task.yml')
+    with open(inv, 'w') as f:
+        yaml.safe_dump({'all': {'hosts': {'bench-host': {
+            'ansible_connection': 'local', 'ansible_python_interpreter': harness.PYTHON}}}}, f)
+    # converge the provider of every per-task org once (the provider task then only reads)
+    for org_no in PER_TASK_ORGS.values():
+        pb = os.path.join(outdir, 'per-task-prepare-%d.yml' % org_no)
+        write_per_task_playbook(pb, 'genesys_identity_provider', 'controller', 1, endpoint, org_no, cert)
+        res = harness.run_timed([harness.ANSIBLE_PLAYBOOK, '-i', inv, pb],
+                                os.path.join(outdir, 'per-task-prepare-%d.log' % org_no),
+                                env=harness.ansible_env(), timeout=300)
+        if res['rc'] != 0:
+            failures.add('per-task/prepare', 'rc=%s:\n%s' % (res['rc'], harness.tail(res['log'], 15)))
+            return None
+    samples = {}
+
+    def run(module, variant, count, rep):
+        org_no = PER_TASK_ORGS[variant]
+        name = '%s-%s-%d-r%d' % (module or 'baseline', variant, count, rep)
+        pb = os.path.join(outdir, 'per-task-%s.yml' % name)
+        write_per_task_playbook(pb, module, variant, count, endpoint, org_no, cert)
+        emu.clear_log()
+        res = harness.run_timed([harness.ANSIBLE_PLAYBOOK, '-i', inv, pb],
+                                os.path.join(outdir, 'per-task-%s.log' % name),
+                                env=harness.ansible_env(), timeout=600)
+        res['requests'] = len(emu.requests(org=harness.org_name(org_no)))
+        if res['rc'] != 0:
+            failures.add('per-task/%s' % name, 'rc=%s:\n%s' % (res['rc'], harness.tail(res['log'], 15)))
+        return res
+
+    variants = ('controller', 'module', 'uri')
+    for rep in range(reps):
+        for variant in variants:
+            base = run(None, variant, 0, rep + 1)
+            for module in MODULES:
+                count = counts[variant]
+                full = run(module, variant, count, rep + 1)
+                if base['rc'] or full['rc']:
+                    continue
+                samples.setdefault((module, variant), []).append(dict(
+                    wall=(full['wall'] - base['wall']) / count,
+                    cpu=(full['cpu'] - base['cpu']) / count,
+                    requests=(full['requests'] - base['requests']) / float(count),
+                    count=count))
+    rows = []
+    for module in MODULES:
+        row = dict(module=module, paths={})
+        for variant in variants:
+            s = samples.get((module, variant))
+            if not s:
+                row['paths'][variant] = None
+                continue
+            row['paths'][variant] = dict(wall=round(statistics.median(x['wall'] for x in s), 4),
+                                         cpu=round(statistics.median(x['cpu'] for x in s), 4),
+                                         requests=round(statistics.median(x['requests'] for x in s), 2),
+                                         tasks=s[0]['count'], n=len(s))
+        ctl, mod = row['paths'].get('controller'), row['paths'].get('module')
+        if ctl and mod and mod['wall'] > 0 and mod['cpu'] > 0:
+            row['action_over_module_wall'] = round(ctl['wall'] / mod['wall'], 3)
+            row['action_over_module_cpu'] = round(ctl['cpu'] / mod['cpu'], 3)
+        rows.append(row)
+    return rows
+
+
+# ------------------------------------------------------------------------------------- main
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description='genesyscloud.sso benchmark (issue 9)')
+    p.add_argument('--quick', action='store_true',
+                   help='smoke mode: 10 orgs, 1 repetition, forks 10, few per-task samples (<2 min)')
+    p.add_argument('--sizes', default=None,
+                   help='comma-separated org counts, in priority order (default 10,50,200,100)')
+    p.add_argument('--reps', type=int, default=None, help='repetitions for the sizes below the largest (default 3)')
+    p.add_argument('--reps-big', type=int, default=None, help='repetitions at the largest size (default 1)')
+    p.add_argument('--forks', default=None, help='forks at the largest size, comma-separated (default 10,20)')
+    p.add_argument('--forks-sweep', type=int, default=None, help='forks for the size sweep (default 20)')
+    p.add_argument('--latency-ms', type=int, default=50, help='emulated latency per request in the fleet part')
+    p.add_argument('--per-task-count', type=int, default=None,
+                   help='identical tasks per per-task playbook (action path gets 3x as many)')
+    p.add_argument('--per-task-reps', type=int, default=None)
+    p.add_argument('--skip', default='', help='comma-separated parts to skip: requests,fleet,per-task')
+    p.add_argument('--budget-min', type=float, default=None,
+                   help='start no fleet run predicted to end later than this many minutes after the start (default 15; quick 10)')
+    p.add_argument('--output-dir', default=None,
+                   help='where results.json, performance.md and the PNG go '
+                        '(default: bench/ and docs/ in full mode, bench/out/quick/ with --quick)')
+    p.add_argument('--no-snapshot', action='store_true',
+                   help='run the working tree itself instead of a frozen copy taken at the start')
+    p.add_argument('--keep-logs', action='store_true', help='keep bench/out/run-* (logs, inventories)')
+    args = p.parse_args(argv)
+    q = args.quick
+    # the order is the priority under a tight time budget (the plot sorts them)
+    args.sizes = [int(x) for x in (args.sizes or ('10' if q else '10,50,200,100')).split(',')]
+    args.reps = args.reps if args.reps is not None else (1 if q else 3)
+    args.reps_big = args.reps_big if args.reps_big is not None else 1
+    args.forks = [int(x) for x in (args.forks or ('10' if q else '10,20')).split(',')]
+    args.forks_sweep = args.forks_sweep or (args.forks[-1] if q else 20)
+    args.per_task_count = args.per_task_count or (1 if q else 8)
+    args.per_task_reps = args.per_task_reps or (1 if q else 3)
+    args.budget_min = args.budget_min if args.budget_min is not None else (10.0 if q else 15.0)
+    args.skip = set(x for x in args.skip.split(',') if x)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    t_start = time.monotonic()
+    harness.ensure_collections_link()
+    out_root = os.path.join(harness.BENCH_DIR, 'out')
+    os.makedirs(out_root, exist_ok=True)
+    workdir = tempfile.mkdtemp(prefix='run-', dir=out_root)
+    failures = Failures()
+    info = harness.machine_info()
+    if args.no_snapshot:
+        info['code'] = dict(harness.code_version(), snapshot=False)
+    else:
+        info['code'] = dict(harness.snapshot(os.path.join(workdir, 'code')), snapshot=True)
+    cert = harness.make_certificate_b64()
+    big_size = max(args.sizes)
+    results = dict(
+        issue=9, mode='quick' if args.quick else 'full', machine=info,
+        settings=dict(sizes=args.sizes, reps_small=args.reps, reps_big=args.reps_big,
+                      forks_big=args.forks, forks_sweep=args.forks_sweep, latency_ms=args.latency_ms,
+                      per_task_count=args.per_task_count, per_task_reps=args.per_task_reps,
+                      provider_type=harness.PROVIDER_TYPE, preserved_clients_per_org=1),
+        minimum=MINIMUM,
+    )
+    print('genesyscloud.sso benchmark (%s) on %s, %s cores; logs in %s' % (
+        results['mode'], info['cpu_model'], info['nproc'], workdir))
+    try:
+        # parts 1 and 3: no latency, a small seed
+        if not {'requests', 'per-task'} <= args.skip:
+            seed = os.path.join(workdir, 'seed-small.json')
+            harness.write_seed(seed, SMALL_SEED_ORGS)
+            emu = harness.EmulatorProcess(os.path.join(workdir, 'emu-small'), seed, latency_ms=0)
+            emu.start()
+            try:
+                if 'requests' not in args.skip:
+                    print('\n[1/3] requests per org (emulator latency 0 ms)')
+                    results['requests'] = bench_requests(emu, workdir, cert, failures)
+                    print(report.requests_table(results['requests'], MINIMUM))
+                if 'per-task' not in args.skip:
+                    print('\n[3/3] per-task cost (emulator latency 0 ms), run first while the machine is fresh')
+                    counts = dict(controller=args.per_task_count * 3, module=args.per_task_count,
+                                  uri=args.per_task_count)
+                    results['per_task'] = bench_per_task(emu, workdir, cert, counts, args.per_task_reps, failures)
+                    if results['per_task']:
+                        print(report.per_task_table(results['per_task']))
+            finally:
+                emu.stop()
+        if 'fleet' not in args.skip:
+            print('\n[2/3] fleet: %s orgs, %d ms latency per request' % (
+                ','.join(map(str, args.sizes)), args.latency_ms))
+            seed = os.path.join(workdir, 'seed-fleet.json')
+            harness.write_seed(seed, big_size)
+            emu = harness.EmulatorProcess(os.path.join(workdir, 'emu-fleet'), seed, latency_ms=args.latency_ms)
+            emu.start()
+            try:
+                deadline = t_start + args.budget_min * 60
+                stages = fleet_plan(args.sizes, args.reps, args.reps_big, big_size, args.forks_sweep, args.forks)
+                runs, skipped = bench_fleet(emu, workdir, cert, stages, failures, deadline)
+            finally:
+                emu.stop()
+            medians, ratios = summarise_fleet(runs)
+            results['fleet'] = dict(runs=runs, medians=medians, ratios=ratios, skipped=skipped)
+            print(report.fleet_table(ratios))
+    finally:
+        results['machine']['loadavg_end'] = list(harness.loadavg())
+        results['duration_s'] = round(time.monotonic() - t_start, 1)
+        results['failures'] = failures
+        if args.output_dir:
+            out_json = os.path.join(args.output_dir, 'results.json')
+            out_md = os.path.join(args.output_dir, 'performance.md')
+            out_png = os.path.join(args.output_dir, 'performance-fleet.png')
+        elif args.quick:
+            qdir = os.path.join(out_root, 'quick')
+            out_json, out_md, out_png = (os.path.join(qdir, n) for n in
+                                         ('results.json', 'performance.md', 'performance-fleet.png'))
+        else:
+            out_json = os.path.join(harness.BENCH_DIR, 'results.json')
+            out_md = os.path.join(harness.REPO, 'docs', 'performance.md')
+            out_png = os.path.join(harness.REPO, 'docs', 'performance-fleet.png')
+        for path in (out_json, out_md, out_png):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(out_json, 'w') as f:
+            json.dump(results, f, indent=1, sort_keys=True)
+            f.write('\n')
+        if results.get('fleet'):
+            report.plot_fleet(results, out_png)
+        report.write_markdown(results, out_md, os.path.basename(out_png) if results.get('fleet') else None)
+        print('\nwrote %s, %s%s (%.0f s)' % (out_json, out_md, ', ' + out_png if results.get('fleet') else '',
+                                           results['duration_s']))
+        if not args.keep_logs and not failures:
+            shutil.rmtree(workdir, ignore_errors=True)
+        elif failures:
+            print('logs kept in %s' % workdir)
+    if failures:
+        print('\n%d failure(s):' % len(failures), file=sys.stderr)
+        for f in failures:
+            print('  - %s' % f['what'], file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
