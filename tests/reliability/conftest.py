@@ -99,6 +99,8 @@ def make_cert(cn="idp.reliability.example", days=365, key_type="ec", not_before_
 
 # Orgs of the shared (per worker) emulator: one per test family so request logs and faults never mix.
 ORG_NAMES = ["rel-%s" % n for n in ("token", "check", "idp", "info", "pb", "bad", "tls", "cm", "sec", "aux")]
+# orgs of the one-run playbook matrices (one org per fault row / check-mode scenario)
+ORG_NAMES += ["rel-f%02d" % i for i in range(1, 17)] + ["rel-c%02d" % i for i in range(1, 7)]
 
 
 def org_seed(name, n_preserved=1):
@@ -207,10 +209,16 @@ class PlaybookRun(object):
     def changed_hosts(self):
         return sorted(h for h, n in (self.stats.get("changed", {}) or {}).items() if n)
 
-    def warnings(self):
+    def warnings(self, host=None, marker=None):
+        """Warnings of the task results of ``host`` plus the displayed ``[WARNING]`` lines that carry ``marker``
+        (results of no_log tasks are censored in events, but their warnings are still displayed)."""
         out = []
-        for _h, _t, _a, _e, res in self.task_results():
+        for _h, _t, _a, _e, res in self.task_results(host=host):
             out.extend(res.get("warnings", []) or [])
+        for line in self.stdout.splitlines():
+            if line.startswith("[WARNING]:") and (marker is None or marker in line) and line[11:].strip() not in out:
+                if host is None or marker is not None:
+                    out.append(line[11:].strip())
         return out
 
     def scan_everything(self, scanner):
@@ -222,14 +230,33 @@ class PlaybookRun(object):
 
 
 def inventory_for(hosts, group_vars=None):
+    """Hosts (one per org) in the group ``genesys_orgs`` that playbooks/configure_sso.yml targets."""
     all_vars = dict(ansible_connection="local", ansible_python_interpreter=sys.executable)
     all_vars.update(group_vars or {})
-    return {"all": {"hosts": hosts, "vars": all_vars}}
+    return {"all": {"children": {"genesys_orgs": {"hosts": hosts, "vars": all_vars}}}}
+
+
+CONFIGURE = os.path.join(REPO, "playbooks", "configure_sso.yml")
+
+
+def role_host_vars(org, n_bots=1):
+    """Host vars of one org for the saml_sso role: admin credentials of the seed and its preserved bots."""
+    return dict(
+        saml_sso_client_id="%s-admin" % org, saml_sso_client_secret="%s-admin-secret-Zq9" % org,
+        saml_sso_preserved_clients=[dict(name="bot%d-%s" % (i, org), client_id="%s-bot%d" % (org, i),
+                                         client_secret="%s-bot%d-secret-Xk7" % (org, i)) for i in range(1, n_bots + 1)])
+
+
+def role_group_vars(emu_, provider, backup_dir, **extra):
+    out = dict(saml_sso_api_url=emu_.url, saml_sso_login_url=emu_.url, saml_sso_ca_path=emu_.ca_path,
+               saml_sso_backup_dir=str(backup_dir), saml_sso_provider=provider, saml_sso_verify_delay=1)
+    out.update(extra)
+    return out
 
 
 def run_playbook(playbook, hosts, extravars=None, check=False, diff=False, verbosity=0, workdir=None,
-                 forks=None, limit=None, env=None, timeout=900, tags=None):
-    """Run ``playbook`` (path or FQCN) over ``hosts`` ({name: vars}) with ansible-runner."""
+                 forks=None, limit=None, env=None, timeout=900, tags=None, group_vars=None):
+    """Run ``playbook`` (path or FQCN) over ``hosts`` ({name: vars}, group genesys_orgs) with ansible-runner."""
     import ansible_runner
 
     private = workdir or tempfile.mkdtemp(prefix="relrun-")
@@ -260,7 +287,7 @@ def run_playbook(playbook, hosts, extravars=None, check=False, diff=False, verbo
     cmdline = " ".join(cmd)
     start = time.monotonic()
     runner = ansible_runner.run(
-        private_data_dir=private, playbook=playbook, inventory=inventory_for(hosts),
+        private_data_dir=private, playbook=playbook, inventory=inventory_for(hosts, group_vars),
         extravars=extravars or {}, envvars=envvars, cmdline=cmdline or None, verbosity=verbosity or None,
         limit=limit, quiet=True, timeout=timeout, project_dir=REPO,
     )
