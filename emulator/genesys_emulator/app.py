@@ -58,12 +58,38 @@ SUPPORTED_GRANTS = {
 }
 
 
+class FastRequest:
+    """What the login/API handlers need of a request (lighter than Starlette's Request)."""
+    __slots__ = ("scope", "headers", "path_params")
+
+    def __init__(self, scope, headers):
+        self.scope = scope
+        self.headers = headers  # lower-cased names, first value
+        self.path_params = {}
+
+
+class FastJSONResponse(Response):
+    """A Starlette Response with a cheap constructor (the body is already bytes)."""
+
+    def __init__(self, body, status_code=200, headers=None, media_type="application/json"):  # pylint: disable=super-init-not-called
+        self.status_code = status_code
+        self.body = body
+        self.media_type = media_type
+        self.background = None
+        raw = [(b"content-length", str(len(body)).encode("latin-1"))]
+        if media_type is not None:
+            raw.append((b"content-type", media_type.encode("latin-1")))
+        for key, value in (headers or {}).items():
+            raw.append((key.lower().encode("latin-1"), str(value).encode("latin-1")))
+        self.raw_headers = raw
+
+
 def _dumps(data):
     return json.dumps(data, separators=(",", ":")).encode("utf-8")
 
 
 def json_response(data, status=200, headers=None):
-    return Response(content=_dumps(data), status_code=status, media_type="application/json", headers=headers)
+    return FastJSONResponse(_dumps(data), status, headers)
 
 
 class ApiError(Exception):
@@ -109,6 +135,7 @@ class Emulator:
         self.faults = []
         self.fault_seq = 0
         self.started = time.time()
+        self.routes = []   # (method, compiled path regex, async handler): login + platform API
         self.api = build_api(self)
 
     # ---------------------------------------------------------------------------------------------
@@ -276,16 +303,28 @@ class Emulator:
                     await self._send_error(send, 415, *STATUS_CODES[415], cid)
                     return
 
-        sent = False
-
-        async def replay():
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.api(scope, replay, send)
+        request = FastRequest(scope, headers)
+        try:
+            handler = None
+            for rmethod, regex, func in self.routes:
+                match = regex.match(path)
+                if match is not None and rmethod == method:
+                    handler = func
+                    request.path_params = match.groupdict()
+                    break
+            if handler is None:
+                raise ApiError(404, "not.found", "The requested resource was not found: %s" % path[:200])
+            response = await handler(request, **request.path_params)
+        except ApiError as exc:
+            response = json_response(error_body(exc.status, exc.code, exc.message, cid, **exc.extra), exc.status,
+                                     headers=exc.headers)
+        except OAuthError as exc:
+            response = json_response({"error": exc.error, "description": exc.description,
+                                      "error_description": exc.description}, exc.status,
+                                     headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+        except saml.SamlError as exc:
+            response = json_response({"result": "failure", "code": exc.code, "reason": exc.reason}, exc.status)
+        await response(scope, receive, send)
 
     # ---------------------------------------------------------------------------------------------
     async def _apply_faults(self, scope, send, emu, method, path):
@@ -448,6 +487,14 @@ def build_api(emu):
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     store = emu.store
 
+    def route(method, pattern):
+        regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$")
+
+        def register(func):
+            emu.routes.append((method, regex, func))
+            return func
+        return register
+
     def ctx(request):
         return request.scope.get("emu") or {"cid": str(uuid.uuid4()), "org": None, "client": None, "token": None,
                                             "body": b""}
@@ -536,8 +583,8 @@ def build_api(emu):
             raise content_type_error from None
         return {k: v[0] for k, v in parsed.items()}
 
-    @app.post("/oauth/token")
-    async def oauth_token(request: Request):
+    @route("POST", "/oauth/token")
+    async def oauth_token(request):
         c = ctx(request)
         fields = form(request, OAuthError(400, "invalid_request",
                                           "Content-Type must be application/x-www-form-urlencoded"))
@@ -593,8 +640,8 @@ def build_api(emu):
         return json_response({"access_token": token, "token_type": "bearer", "expires_in": ttl},
                              headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
-    @app.post("/saml")
-    async def saml_acs(request: Request):
+    @route("POST", "/saml")
+    async def saml_acs(request):
         fields = form(request, saml.SamlError(415, "unsupported.media.type",
                                               "post the SAMLResponse as application/x-www-form-urlencoded"))
         result = saml.verify(store, fields.get("SAMLResponse"))
@@ -609,8 +656,8 @@ def build_api(emu):
         return json_response(body)
 
     # ---- identity providers ----------------------------------------------------------------------
-    @app.get("/api/v2/identityproviders")
-    async def list_providers(request: Request):
+    @route("GET", "/api/v2/identityproviders")
+    async def list_providers(request):
         org, _ = require(request, "sso:provider:view")
         entities = []
         for ptype in models.PROVIDER_TYPES:
@@ -621,8 +668,8 @@ def build_api(emu):
             entities.append(_listing_entity(_full_provider("custom", rec, rec["id"])))
         return json_response(models.listing(entities, "/api/v2/identityproviders"))
 
-    @app.post("/api/v2/identityproviders")
-    async def create_custom(request: Request):
+    @route("POST", "/api/v2/identityproviders")
+    async def create_custom(request):
         org, _ = require(request, "sso:provider:add")
         data = parse_provider("custom", json_body(request))
         if _provider_count(org) >= MAX_PROVIDERS:
@@ -634,8 +681,8 @@ def build_api(emu):
         store.save()
         return json_response(_full_provider("custom", rec, rec["id"]))
 
-    @app.get("/api/v2/identityproviders/{key}")
-    async def get_provider(request: Request, key: str):
+    @route("GET", "/api/v2/identityproviders/{key}")
+    async def get_provider(request, key):
         org, _ = require(request, "sso:provider:view")
         if key in models.PROVIDER_TYPES:
             rec = org["providers"].get(key)
@@ -647,8 +694,8 @@ def build_api(emu):
             raise ApiError(404, "not.found", "The requested identity provider was not found.", entityId=key)
         return json_response(_full_provider("custom", rec, key))
 
-    @app.put("/api/v2/identityproviders/{key}")
-    async def put_provider(request: Request, key: str):
+    @route("PUT", "/api/v2/identityproviders/{key}")
+    async def put_provider(request, key):
         if key in models.PROVIDER_TYPES:
             org, _ = require(request, "sso:provider:add", "sso:provider:edit")
             data = parse_provider(key, json_body(request))
@@ -678,8 +725,8 @@ def build_api(emu):
         store.save()
         return json_response(_full_provider("custom", rec, key))
 
-    @app.delete("/api/v2/identityproviders/{key}")
-    async def delete_provider(request: Request, key: str):
+    @route("DELETE", "/api/v2/identityproviders/{key}")
+    async def delete_provider(request, key):
         org, _ = require(request, "sso:provider:delete")
         if key in models.PROVIDER_TYPES:
             if org["providers"].pop(key, None) is None:
@@ -694,8 +741,8 @@ def build_api(emu):
         return Response(status_code=204)
 
     # ---- tokens, organization, oauth clients ------------------------------------------------------
-    @app.get("/api/v2/tokens/me")
-    async def tokens_me(request: Request):
+    @route("GET", "/api/v2/tokens/me")
+    async def tokens_me(request):
         org, client = current(request)
         oclient = {
             "id": client["id"],
@@ -720,17 +767,17 @@ def build_api(emu):
         }
         return json_response(body)
 
-    @app.head("/api/v2/tokens/me")
-    async def tokens_me_head(request: Request):  # pylint: disable=unused-argument
+    @route("HEAD", "/api/v2/tokens/me")
+    async def tokens_me_head(request):  # pylint: disable=unused-argument
         return Response(status_code=200)
 
-    @app.delete("/api/v2/tokens/me")
-    async def tokens_me_delete(request: Request):
+    @route("DELETE", "/api/v2/tokens/me")
+    async def tokens_me_delete(request):
         store.revoke(ctx(request)["token"])
         return Response(status_code=200)
 
-    @app.get("/api/v2/organizations/me")
-    async def organizations_me(request: Request):
+    @route("GET", "/api/v2/organizations/me")
+    async def organizations_me(request):
         org, _ = current(request)
         return json_response({
             "id": org["id"],
@@ -747,23 +794,19 @@ def build_api(emu):
             "selfUri": "/api/v2/organizations/" + org["id"],
         })
 
-    @app.get("/api/v2/oauth/clients")
-    async def oauth_clients(request: Request):
+    @route("GET", "/api/v2/oauth/clients")
+    async def oauth_clients(request):
         org, _ = require(request, "oauth:client:view")
         entities = [_oauth_client(org, c) for c in org["clients"].values()]
         return json_response(models.listing(entities, "/api/v2/oauth/clients"))
 
-    @app.get("/api/v2/oauth/clients/{client_id}")
-    async def oauth_client(request: Request, client_id: str):
+    @route("GET", "/api/v2/oauth/clients/{client_id}")
+    async def oauth_client(request, client_id):
         org, _ = require(request, "oauth:client:view")
         client = org["clients"].get(client_id)
         if client is None:
             raise ApiError(404, "client.not.found", "The OAuth client was not found.", entityId=client_id)
         return json_response(_oauth_client(org, client))
-
-    @app.api_route("/api/v2/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"])
-    async def api_fallback(request: Request, rest: str):
-        raise ApiError(404, "not.found", "The requested resource was not found: /api/v2/%s" % rest[:200])
 
     # ---- control endpoints -----------------------------------------------------------------------
     def control_json(raw, default=None):
