@@ -293,8 +293,8 @@ def run_job(private_data_dir, playbook, inventory, env, extra_vars, job_type='ru
         quiet=True,
         timeout=timeout,
         ident=ident,
-        binary=os.path.join(BIN, 'ansible-playbook'),
-    )
+    )  # no `binary=`: with it, ansible-runner switches to raw mode and drops the playbook argument;
+    # ansible-playbook is found through PATH (the venv's bin first, see ansible_env())
 
 
 def ensure_awx_collection(cache=AWX_CACHE):

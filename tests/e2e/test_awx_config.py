@@ -201,7 +201,7 @@ def test_configure_awx_arguments_match_awx_argument_specs(awx_project, tmp_path)
     text = (project / 'configure_awx.yml').read_text()
     calls = render_awx_calls(project, env, text, str(tmp_path / 'ok'))
     assert [m for m, _a in calls] == ['credential_type', 'credential', 'execution_environment', 'project', 'inventory',
-                                      'host', 'host', 'inventory_source', 'job_template', 'job_template']
+                                      'host', 'host', 'group', 'inventory_source', 'job_template', 'job_template']
     errors = validate_awx_module_args(env['ANSIBLE_COLLECTIONS_PATH'], calls)
     assert errors == [[]] * len(calls), errors
     args = dict((m, a) for m, a in calls)
@@ -213,6 +213,10 @@ def test_configure_awx_arguments_match_awx_argument_specs(awx_project, tmp_path)
     assert dry['credentials'] == apply_['credentials'] == ['Genesys Cloud SSO automation']
     assert dry['extra_vars'] == SETTINGS['genesys_awx_job_extra_vars']
     assert args['inventory']['variables']['ansible_python_interpreter'] == '{{ ansible_playbook_python }}'
+    # the hosts land in the group that playbooks/configure_sso.yml targets by default
+    assert args['group']['name'] == 'genesys_orgs' and args['group']['hosts'] == ['acme-prod', 'acme-test']
+    with open(os.path.join(REPO, 'playbooks', 'configure_sso.yml')) as handle:
+        assert "saml_sso_hosts | default('genesys_orgs')" in handle.read()
 
     # positive control: a wrong choice and an unknown option are both reported
     bad = text.replace('job_type: check', 'job_type: dry_run\n        slices: 3', 1)
@@ -233,7 +237,7 @@ def test_configure_awx_syntax_and_templates(awx_project):
     modules = dict((name, next(k for k in task if k.startswith('awx.awx.'))) for name, task in tasks.items()
                    if any(k.startswith('awx.awx.') for k in task))
     assert sorted(set(modules.values())) == sorted([
-        'awx.awx.credential', 'awx.awx.credential_type', 'awx.awx.execution_environment', 'awx.awx.host',
+        'awx.awx.credential', 'awx.awx.credential_type', 'awx.awx.execution_environment', 'awx.awx.group', 'awx.awx.host',
         'awx.awx.inventory', 'awx.awx.inventory_source', 'awx.awx.job_template', 'awx.awx.project'])
     templates = [t['awx.awx.job_template'] for t in tasks.values() if 'awx.awx.job_template' in t]
     dry, apply_ = templates
