@@ -27,6 +27,7 @@ __metaclass__ = type
 import base64
 import datetime
 import email.utils
+import math
 import random
 import re
 import time
@@ -134,7 +135,7 @@ def parse_retry_after(value, now=None):
             when = when.replace(tzinfo=datetime.timezone.utc)
         current = now if now is not None else time.time()
         seconds = when.timestamp() - current
-    if seconds != seconds:  # NaN
+    if math.isnan(seconds):
         return None
     return max(0.0, min(RETRY_AFTER_CAP, seconds))
 

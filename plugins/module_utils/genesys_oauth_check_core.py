@@ -32,7 +32,7 @@ def _expect_options():
         grant_type=dict(type='str'),
         state=dict(type='str'),
         role_ids=dict(type='list', elements='str'),
-        min_token_lifetime=dict(type='int'),
+        min_token_lifetime=dict(type='int', no_log=False),
     )
 
 

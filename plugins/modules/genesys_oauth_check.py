@@ -149,7 +149,7 @@ notes:
 seealso:
   - module: genesyscloud.sso.genesys_token
 author:
-  - genesyscloud.sso contributors
+  - genesyscloud.sso contributors (@genesyscloud)
 '''
 
 EXAMPLES = r'''

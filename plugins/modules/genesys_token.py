@@ -98,7 +98,7 @@ seealso:
     description: How the login service issues tokens to OAuth clients.
     link: https://developer.genesys.cloud/authorization/platform-auth/use-client-credentials
 author:
-  - genesyscloud.sso contributors
+  - genesyscloud.sso contributors (@genesyscloud)
 '''
 
 EXAMPLES = r'''

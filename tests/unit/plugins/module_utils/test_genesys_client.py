@@ -140,7 +140,7 @@ def test_missing_credentials_named():
 
 # ---------------------------------------------------------------- grants
 def test_client_credentials_grant_basic_auth_no_scope_and_lazy_once():
-    c, s, _ = make([TOKEN_OK, FakeResponse(200, {'id': 'org'}), FakeResponse(200, {'id': 'org'})])
+    c, s, dummy_z = make([TOKEN_OK, FakeResponse(200, {'id': 'org'}), FakeResponse(200, {'id': 'org'})])
     assert s.calls == []  # lazy
     assert c.get('/api/v2/organizations/me') == (200, {'id': 'org'})
     c.get('/api/v2/organizations/me')
@@ -157,10 +157,10 @@ def test_client_credentials_grant_basic_auth_no_scope_and_lazy_once():
 
 
 def test_password_and_saml2_grant_fields():
-    c, s, _ = make([TOKEN_OK], grant_type='password', username='u@x', password='pw')
+    c, s, dummy_z = make([TOKEN_OK], grant_type='password', username='u@x', password='pw')
     c.get_token()
     assert s.calls[0]['data'] == {'grant_type': 'password', 'username': 'u@x', 'password': 'pw'}
-    c, s, _ = make([TOKEN_OK], grant_type='saml2_bearer', assertion='PHNhbWw+', org_name='acme')
+    c, s, dummy_z = make([TOKEN_OK], grant_type='saml2_bearer', assertion='PHNhbWw+', org_name='acme')
     c.get_token()
     assert s.calls[0]['data'] == {'grant_type': 'urn:ietf:params:oauth:grant-type:saml2-bearer',
                                   'orgName': 'acme', 'assertion': 'PHNhbWw+'}
@@ -168,14 +168,14 @@ def test_password_and_saml2_grant_fields():
 
 
 def test_given_token_sends_no_grant():
-    c, s, _ = make([FakeResponse(200, {'ok': 1})], access_token='given', client_id=None, client_secret=None)
+    c, s, dummy_z = make([FakeResponse(200, {'ok': 1})], access_token='given', client_id=None, client_secret=None)
     assert c.get('/api/v2/tokens/me') == (200, {'ok': 1})
     assert len(s.calls) == 1 and s.calls[0]['headers']['Authorization'] == 'Bearer given'
 
 
 # ---------------------------------------------------------------- token errors
 def test_invalid_client_message():
-    c, s, _ = make([FakeResponse(401, {'error': 'invalid_client', 'description': 'authentication failed',
+    c, s, dummy_z = make([FakeResponse(401, {'error': 'invalid_client', 'description': 'authentication failed',
                                        'error_description': 'authentication failed'})])
     with pytest.raises(GenesysError) as err:
         c.get('/api/v2/organizations/me')
@@ -187,11 +187,11 @@ def test_invalid_client_message():
 
 
 def test_disabled_client_and_unsupported_grant_messages():
-    c, _, _ = make([FakeResponse(400, {'error': 'invalid_client', 'error_description': 'client is disabled'})])
+    c, dummy_s, dummy_z = make([FakeResponse(400, {'error': 'invalid_client', 'error_description': 'client is disabled'})])
     with pytest.raises(GenesysError) as err:
         c.get_token()
     assert 'disabled' in str(err.value) and 'state to active' in str(err.value)
-    c, _, _ = make([FakeResponse(400, {'error': 'unsupported_grant_type', 'error_description': 'nope'})])
+    c, dummy_s, dummy_z = make([FakeResponse(400, {'error': 'unsupported_grant_type', 'error_description': 'nope'})])
     with pytest.raises(GenesysError) as err:
         c.get_token()
     assert 'not allowed to use this grant type' in str(err.value)
@@ -258,8 +258,8 @@ def test_retries_bounded_then_429_error_names_client():
         c.get('/api/v2/identityproviders')
     assert len(s.calls) == 5 and len(sleeps) == 3
     e = err.value
-    assert (e.status, e.code, e.correlation_id, e.method, e.path) == (429, 'too.many.requests', 'corr-9', 'GET',
-                                                                       '/api/v2/identityproviders')
+    expected = (429, 'too.many.requests', 'corr-9', 'GET', '/api/v2/identityproviders')
+    assert (e.status, e.code, e.correlation_id, e.method, e.path) == expected
     assert 'rate limit' in e.describe() and 'cid' in e.describe() and 'after 3 retries' in e.describe()
 
 
@@ -271,22 +271,22 @@ def test_retries_zero_disables():
 
 
 def test_post_not_retried_on_503_or_reset_but_on_429_and_refused():
-    c, s, _ = make([TOKEN_OK, FakeResponse(503, {'code': 'service.unavailable'})])
+    c, s, dummy_z = make([TOKEN_OK, FakeResponse(503, {'code': 'service.unavailable'})])
     with pytest.raises(GenesysError) as err:
         c.post('/api/v2/identityproviders', {'name': 'x'})
     assert err.value.status == 503 and len(s.calls) == 2
 
     reset = requests.exceptions.ConnectionError(ConnectionResetError(104, 'Connection reset by peer'))
-    c, s, _ = make([TOKEN_OK, reset])
+    c, s, dummy_z = make([TOKEN_OK, reset])
     with pytest.raises(GenesysError) as err:
         c.post('/api/v2/identityproviders', {'name': 'x'})
     assert len(s.calls) == 2 and 'not repeated' in str(err.value)
 
-    c, s, _ = make([TOKEN_OK, FakeResponse(429, {}, {'Retry-After': '0'}), FakeResponse(200, {'id': 'n'})])
+    c, s, dummy_z = make([TOKEN_OK, FakeResponse(429, {}, {'Retry-After': '0'}), FakeResponse(200, {'id': 'n'})])
     assert c.post('/api/v2/identityproviders', {'name': 'x'}) == (200, {'id': 'n'})
 
     refused = requests.exceptions.ConnectionError(ConnectionRefusedError(111, 'Connection refused'))
-    c, s, _ = make([TOKEN_OK, refused, requests.exceptions.ConnectTimeout('ct'), FakeResponse(200, {'id': 'n'})])
+    c, s, dummy_z = make([TOKEN_OK, refused, requests.exceptions.ConnectTimeout('ct'), FakeResponse(200, {'id': 'n'})])
     assert c.post('/api/v2/identityproviders', {'name': 'x'}) == (200, {'id': 'n'})
     assert c.retry_count == 2
 
@@ -294,13 +294,13 @@ def test_post_not_retried_on_503_or_reset_but_on_429_and_refused():
 def test_get_retried_on_reset_and_read_timeout():
     reset = requests.exceptions.ConnectionError(ConnectionResetError(104, 'Connection reset by peer'))
     warnings = []
-    c, s, _ = make([TOKEN_OK, reset, requests.exceptions.ReadTimeout('rt'), FakeResponse(200, [])], warnings)
+    c, s, dummy_z = make([TOKEN_OK, reset, requests.exceptions.ReadTimeout('rt'), FakeResponse(200, [])], warnings)
     assert c.get('/api/v2/identityproviders') == (200, [])
     assert 'reset' in warnings[0] and 'time-out' in warnings[1]
 
 
 def test_tls_error_not_retried():
-    c, s, _ = make([requests.exceptions.SSLError('certificate verify failed')])
+    c, s, dummy_z = make([requests.exceptions.SSLError('certificate verify failed')])
     with pytest.raises(GenesysError) as err:
         c.get_token()
     assert err.value.code == 'tls.error' and 'ca_path' in str(err.value) and len(s.calls) == 1
@@ -310,12 +310,12 @@ def test_tls_error_not_retried():
 def test_401_reauth_and_replay_once():
     r401 = FakeResponse(401, {'code': 'bad.credentials', 'message': 'Invalid login credentials.'})
     warnings = []
-    c, s, _ = make([TOKEN_OK, r401, TOKEN_OK2, FakeResponse(200, {'ok': 1})], warnings)
+    c, s, dummy_z = make([TOKEN_OK, r401, TOKEN_OK2, FakeResponse(200, {'ok': 1})], warnings)
     assert c.get('/api/v2/tokens/me') == (200, {'ok': 1})
     assert s.calls[3]['headers']['Authorization'] == 'Bearer tok-2'
     assert c.token_count == 2 and any('401' in w for w in warnings)
     # second 401 after the replay is an error
-    c, s, _ = make([TOKEN_OK, r401, TOKEN_OK2, r401])
+    c, s, dummy_z = make([TOKEN_OK, r401, TOKEN_OK2, r401])
     with pytest.raises(GenesysError) as err:
         c.get('/api/v2/tokens/me')
     assert err.value.status == 401 and len(s.calls) == 4
@@ -323,12 +323,12 @@ def test_401_reauth_and_replay_once():
 
 def test_401_with_bare_token_not_replayed():
     r401 = FakeResponse(401, {'code': 'bad.credentials', 'message': 'Invalid login credentials.'})
-    c, s, _ = make([r401], access_token='old', client_id=None, client_secret=None)
+    c, s, dummy_z = make([r401], access_token='old', client_id=None, client_secret=None)
     with pytest.raises(GenesysError) as err:
         c.get('/api/v2/tokens/me')
     assert len(s.calls) == 1 and 'expired' in str(err.value) and 'genesys_token' in str(err.value)
     # token plus credentials: re-auth through client credentials
-    c, s, _ = make([r401, TOKEN_OK, FakeResponse(200, {})], access_token='old')
+    c, s, dummy_z = make([r401, TOKEN_OK, FakeResponse(200, {})], access_token='old')
     assert c.get('/api/v2/tokens/me') == (200, {})
     assert s.calls[1]['data'] == {'grant_type': 'client_credentials'}
     assert s.calls[2]['headers']['Authorization'] == 'Bearer tok-1'
@@ -339,7 +339,7 @@ def test_403_names_permission_and_where_to_grant():
     body = {'status': 403, 'code': 'missing.any.permissions', 'contextId': 'ctx-1',
             'message': 'Unable to perform the requested action. You must have at least one of the following '
                        'permissions assigned: [sso:provider:edit, sso:provider:add]'}
-    c, _, _ = make([TOKEN_OK, FakeResponse(403, body)])
+    c, dummy_s, dummy_z = make([TOKEN_OK, FakeResponse(403, body)])
     with pytest.raises(GenesysError) as err:
         c.put('/api/v2/identityproviders/okta', {})
     e = err.value
@@ -351,7 +351,7 @@ def test_403_names_permission_and_where_to_grant():
 
 def test_404_and_expect_404():
     nf = FakeResponse(404, {'status': 404, 'code': 'not.found', 'message': 'gone'}, {'ININ-Correlation-Id': 'h-1'})
-    c, _, _ = make([TOKEN_OK, nf, nf])
+    c, dummy_s, dummy_z = make([TOKEN_OK, nf, nf])
     assert c.get('/api/v2/identityproviders/okta', expect_404=True) == (404, None)
     with pytest.raises(GenesysError) as err:
         c.get('/api/v2/identityproviders/okta')
@@ -362,20 +362,20 @@ def test_404_and_expect_404():
 
 
 def test_query_and_body_passed():
-    c, s, _ = make([TOKEN_OK, FakeResponse(200, {})])
+    c, s, dummy_z = make([TOKEN_OK, FakeResponse(200, {})])
     c.put('/api/v2/x', {'a': 1}, query={'q': 'v'})
     assert s.calls[1]['json'] == {'a': 1} and s.calls[1]['params'] == {'q': 'v'}
 
 
 def test_validate_certs_false_warns_and_ca_path_used():
     warnings = []
-    c, s, _ = make([TOKEN_OK], warnings, validate_certs=False)
+    c, s, dummy_z = make([TOKEN_OK], warnings, validate_certs=False)
     c.get_token()
     assert s.calls[0]['verify'] is False and any('validate_certs' in w for w in warnings)
-    c, s, _ = make([TOKEN_OK], None, ca_path='/tmp/ca.pem')
+    c, s, dummy_z = make([TOKEN_OK], None, ca_path='/tmp/ca.pem')
     c.get_token()
     assert s.calls[0]['verify'] == '/tmp/ca.pem'
-    c, s, _ = make([TOKEN_OK], None)
+    c, s, dummy_z = make([TOKEN_OK], None)
     c.get_token()
     assert s.calls[0]['verify'] is True and not warnings[1:]
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) genesyscloud.sso contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Both entry points (AnsibleModule path and controller-side action path) give the same results."""
+"""The action base: both entry points (AnsibleModule path and controller-side action path) give the same results."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -43,8 +43,8 @@ DEMO_SPEC = build_spec(
         mode=dict(type='str', choices=['a', 'b']),
         other=dict(type='str'),
         fail=dict(type='bool', default=False),
-        items=dict(type='list', elements='dict', options=dict(key=dict(type='str', required=True),
-                                                               token=dict(type='str', no_log=True))),
+        items=dict(type='list', elements='dict',
+                   options=dict(key=dict(type='str', required=True), token=dict(type='str', no_log=True))),
     ),
     with_connection=False,
     mutually_exclusive=[('name', 'other')],
@@ -213,8 +213,7 @@ def test_genesys_token_required_if_before_request(fake_http):
 
 
 def test_genesys_oauth_check_both_paths(fake_http, capsys):
-    args = dict(CONN, clients=[dict(client_id='good', client_secret='s3cret-value', name='bot',
-                                     expect=dict(role_ids=['r1'])),
+    args = dict(CONN, clients=[dict(client_id='good', client_secret='s3cret-value', name='bot', expect=dict(role_ids=['r1'])),
                                dict(client_id='bad', client_secret='nope-secret-77')],
                 expect=dict(organization_name='acme', state='ACTIVE'), fail_on_error=False)
     mod = module_result(check_action.SPEC, check_action.core, args, capsys)
