@@ -4,10 +4,6 @@ import base64
 import binascii
 import datetime
 
-from lxml import etree
-from signxml import XMLVerifier
-from signxml.exceptions import InvalidInput, InvalidSignature
-
 from .validation import ValidationError, certificate_pem
 
 NS = {
@@ -46,10 +42,11 @@ def decode_xml(b64_text):
         raise SamlError(400, "invalid.base64", "the SAML message is not valid base64") from None
     if len(raw) > MAX_XML:
         raise SamlError(413, "too.large", "the SAML message is too large")
+    from lxml import etree  # imported on first use: keeps the emulator's start-up short
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=False)
     try:
         root = etree.fromstring(raw, parser=parser)
-    except etree.XMLSyntaxError:
+    except etree.XMLSyntaxError:  # pylint: disable=c-extension-no-member
         raise SamlError(400, "invalid.xml", "the SAML message is not well-formed XML") from None
     return raw, root
 
@@ -120,6 +117,9 @@ def verify(store, b64_text, expect_org=None, check_user=True):
     if not candidates:
         raise SamlError(403, "no.matching.provider",
                         "no enabled identity provider of org %s has the issuer %r" % (org_name, issuer))
+
+    from signxml import XMLVerifier  # imported on first use
+    from signxml.exceptions import InvalidInput, InvalidSignature
 
     verified = None
     chosen = None
