@@ -16,6 +16,7 @@ import uuid
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import ValidationError as PydanticValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -567,6 +568,12 @@ def build_api(emu):
     async def _http_error(request, exc):
         code, message = STATUS_CODES.get(exc.status_code, ("error", str(exc.detail)))
         return json_response(error_body(exc.status_code, code, message, ctx(request)["cid"]), exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request, exc):
+        first = (exc.errors() or [{}])[0]
+        message = "Invalid value for %s: %s" % (".".join(str(p) for p in first.get("loc", ())), first.get("msg"))
+        return json_response(error_body(400, "bad.request", message, ctx(request)["cid"]), 400)
 
     @app.exception_handler(Exception)
     async def _any_error(request, exc):  # pylint: disable=unused-argument

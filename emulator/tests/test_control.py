@@ -258,3 +258,12 @@ def test_bad_seed_exits_with_error(tmp_path):
     bad.write_text("orgs:\n  - name: x\n    clients:\n      - id: c\n        grant_type: NOPE\n")
     with pytest.raises(EmulatorError, match="exited"):
         EmulatorProcess(state_dir=str(tmp_path), seed=str(bad)).start()
+
+
+def test_control_bad_query_and_unknown_paths(emu):
+    resp = requests.get(emu.url + "/_emulator/requests", params={"since": "x"}, verify=emu.ca_path, timeout=10)
+    assert_error(resp, 400, "bad.request")
+    assert_error(requests.get(emu.url + "/_emulator/nothing", verify=emu.ca_path, timeout=10), 404, "not.found")
+    assert_error(requests.put(emu.url + "/_emulator/reset", verify=emu.ca_path, timeout=10), 405, "method.not.allowed")
+    health = requests.get(emu.url + "/_emulator/health", verify=emu.ca_path, timeout=10).json()
+    assert health["status"] == "ok" and health["orgs"] == 2
