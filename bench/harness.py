@@ -357,7 +357,8 @@ def run_timed(cmd, log_path, env=None, timeout=900, cwd=None):
 
 def parse_recap(log_path):
     """PLAY RECAP totals of an ansible-playbook log: hosts, ok, changed, failed, unreachable."""
-    totals = dict(hosts=0, ok=0, changed=0, failed=0, unreachable=0, changed_hosts=0, failed_hosts=0)
+    totals = dict(hosts=0, ok=0, changed=0, failed=0, unreachable=0, skipped=0, rescued=0, ignored=0,
+                  changed_hosts=0, failed_hosts=0)
     in_recap = False
     with open(log_path, errors='replace') as f:
         for line in f:
@@ -367,12 +368,16 @@ def parse_recap(log_path):
             if in_recap and ' : ' in line and 'ok=' in line:
                 totals['hosts'] += 1
                 fields = dict(p.split('=', 1) for p in line.split(' : ', 1)[1].split() if '=' in p)
-                for k in ('ok', 'changed', 'failed', 'unreachable'):
+                for k in ('ok', 'changed', 'failed', 'unreachable', 'skipped', 'rescued', 'ignored'):
                     totals[k] += int(fields.get(k, 0))
                 if int(fields.get('changed', 0)):
                     totals['changed_hosts'] += 1
                 if int(fields.get('failed', 0)) or int(fields.get('unreachable', 0)):
                     totals['failed_hosts'] += 1
+    if totals['hosts']:
+        # host-tasks per host: every task Ansible ran or skipped for a host (each costs a worker fork)
+        totals['tasks_per_host'] = round((totals['ok'] + totals['failed'] + totals['skipped'] + totals['unreachable'])
+                                         / float(totals['hosts']), 1)
     return totals
 
 

@@ -59,7 +59,7 @@ def requests_breakdown(req):
 def per_task_table(rows):
     table = []
     for r in rows:
-        line = [r['module']]
+        line = [r['module'] if r['module'] != 'ansible.builtin.debug' else 'floor: ansible.builtin.debug (no request)']
         for v in ('controller', 'module', 'uri'):
             d = r['paths'].get(v)
             line.append('%s s / %s s (%s req)' % (_fmt(d['wall'], 3), _fmt(d['cpu'], 3), _fmt(d['requests'], 1))
@@ -88,33 +88,42 @@ def plot_fleet(results, path):
     fleet = results['fleet']
     forks = results['settings']['forks_sweep']
     scenarios = ('converged', 'fresh')
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8.5), sharex=True)
     styles = {'collection': ('o-', 'tab:blue'), 'sequential': ('s--', 'tab:orange'), 'uri': ('^:', 'tab:red')}
-    for ax, scenario in zip(axes, scenarios):
-        for tool in ('collection', 'sequential', 'uri'):
-            pts = sorted((m['size'], m) for m in fleet['medians']
-                         if m['tool'] == tool and m['scenario'] == scenario
-                         and (m['forks'] == forks or tool == 'sequential'))
-            if not pts:
-                continue
-            xs = [p[0] for p in pts]
-            ys = [p[1]['wall_median'] for p in pts]
-            lo = [p[1]['wall_median'] - p[1]['wall_min'] for p in pts]
-            hi = [p[1]['wall_max'] - p[1]['wall_median'] for p in pts]
-            fmt, color = styles[tool]
-            label = TOOL_NAMES[tool] + ('' if tool == 'sequential' else ' (forks %d)' % forks)
-            ax.errorbar(xs, ys, yerr=[lo, hi], fmt=fmt, color=color, capsize=3, label=label)
-        ax.set_title('%s orgs, %d ms latency per request' % (scenario, results['settings']['latency_ms']))
-        ax.set_xlabel('number of orgs')
-        ax.grid(True, alpha=0.3)
-        ax.set_xticks(results['settings']['sizes'])
-    axes[0].set_ylabel('wall time of one run (s), median; bars = min..max')
-    axes[0].legend(fontsize=8, loc='upper left')
+    for col, scenario in enumerate(scenarios):
+        for row, metric in enumerate(('wall', 'cpu')):
+            ax = axes[row][col]
+            for tool in ('collection', 'sequential', 'uri'):
+                pts = sorted((m['size'], m) for m in fleet['medians']
+                             if m['tool'] == tool and m['scenario'] == scenario
+                             and (m['forks'] == forks or tool == 'sequential'))
+                if not pts:
+                    continue
+                xs = [p[0] for p in pts]
+                fmt, color = styles[tool]
+                label = TOOL_NAMES[tool] + ('' if tool == 'sequential' else ' (forks %d)' % forks)
+                if metric == 'wall':
+                    ys = [p[1]['wall_median'] for p in pts]
+                    lo = [p[1]['wall_median'] - p[1]['wall_min'] for p in pts]
+                    hi = [p[1]['wall_max'] - p[1]['wall_median'] for p in pts]
+                    ax.errorbar(xs, ys, yerr=[lo, hi], fmt=fmt, color=color, capsize=3, label=label)
+                else:
+                    ax.plot(xs, [p[1]['cpu_median'] for p in pts], fmt, color=color, label=label)
+            if row == 0:
+                ax.set_title('%s orgs, %d ms latency per request' % (scenario, results['settings']['latency_ms']))
+                ax.set_ylabel('wall time of one run (s)\nmedian; bars = min..max')
+            else:
+                ax.set_ylabel('CPU time of the tool (s)\nuser+system incl. children')
+                ax.set_xlabel('number of orgs')
+            ax.grid(True, alpha=0.3)
+            ax.set_xticks(sorted(set(results['settings']['sizes'])))
+            ax.set_ylim(bottom=0)
+    axes[0][0].legend(fontsize=8, loc='upper left')
     m = results['machine']
-    fig.suptitle('configure SAML SSO on a fleet: genesyscloud.sso vs peers (%s cores, %s)' % (m['nproc'], m['date']),
-                 fontsize=10)
+    fig.suptitle('Configure SAML SSO on a fleet: genesyscloud.sso vs peers (%s cores, shared; %s)' % (
+        m['nproc'], m['date']), fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
@@ -124,9 +133,9 @@ def write_markdown(results, path, png_name):
     L = []
     L.append('# Performance of genesyscloud.sso')
     L.append('')
-    L.append('Written by `bench/run.py` (`make bench`) on %s; mode **%s**; the benchmark took %.0f s. '
-             'Raw data: `bench/results.json`. Do not edit by hand: re-run the benchmark.' % (
-                 m['date'], results['mode'], results.get('duration_s', 0)))
+    L.append('Written by `%s` on %s; mode **%s**; the benchmark took %.0f s. '
+             'Raw data: `bench/results.json`. Do not edit by hand: re-run the benchmark (`make bench`).' % (
+                 results.get('command', 'bench/run.py'), m['date'], results['mode'], results.get('duration_s', 0)))
     L.append('')
     L.append('## Machine')
     L.append('')
@@ -139,6 +148,10 @@ def write_markdown(results, path, png_name):
         ['Python', m['python']],
         ['ansible-core', m['ansible_core']],
         ['requests', m['requests']],
+        ['code measured', '%s%s%s' % ((m.get('code') or {}).get('commit', '')[:12],
+                                      ' + %d uncommitted file(s)' % m['code']['uncommitted_files']
+                                      if (m.get('code') or {}).get('uncommitted_files') else '',
+                                      ' (frozen copy taken at the start)' if (m.get('code') or {}).get('snapshot') else '')],
         ['load average (1/5/15 min) at start', ' / '.join('%.2f' % x for x in m['loadavg_start'])],
         ['load average at end', ' / '.join('%.2f' % x for x in m.get('loadavg_end', []))],
     ]))
@@ -195,10 +208,10 @@ def write_markdown(results, path, png_name):
                  '`ansible-playbook bench/peers/uri_playbook.yml`, all three on the same inventory. "fresh": the '
                  'emulator is reset to the seed first (no provider); "converged": the same tool runs again right '
                  'after. Every run is checked through the request log: a fresh run must write exactly once per org, '
-                 'a converged run never. Sizes below %d: median of %d runs; %d orgs: median of %d run(s)%s.' % (
-                     s['latency_ms'], max(s['sizes']), s['reps_small'], max(s['sizes']), s['reps_big'],
-                     ' (fewer, to keep the whole benchmark near 15 minutes on this machine)'
-                     if s['reps_big'] < 3 else ''))
+                 'a converged run never. Planned: %d run(s) per point below %d orgs, %d at %d orgs; the last column '
+                 'gives how many runs of (collection/peer a/peer b) each median is made of (the time budget may have '
+                 'cut some, listed below).' % (
+                     s['latency_ms'], s['reps_small'], max(s['sizes']), s['reps_big'], max(s['sizes'])))
         L.append('')
         L.append(fleet_table(fleet['ratios']))
         L.append('')
@@ -206,16 +219,46 @@ def write_markdown(results, path, png_name):
                  'Targets (issue 9): faster than (a), i.e. > 1x; at least 3x faster than (b).')
         L.append('')
         big = max(s['sizes'])
-        cpu_rows = [[r['tool'], r['forks'] or '-', r['scenario'], _fmt(r['wall_median']), _fmt(r['cpu_median']),
-                     r['requests_median']]
-                    for r in fleet['medians'] if r['size'] == big]
+        tph = {}
+        for r in fleet['runs']:
+            if r.get('recap', {}).get('tasks_per_host') is not None and r['ok']:
+                tph.setdefault((r['tool'], r['scenario']), r['recap']['tasks_per_host'])
+        cpu_rows = []
+        for r in fleet['medians']:
+            tasks = tph.get((r['tool'], r['scenario']))
+            cpu_rows.append([r['size'], TOOL_NAMES[r['tool']], r['forks'] or '-', r['scenario'], r['n'],
+                             _fmt(r['wall_median']), _fmt(r['cpu_median']), _fmt(r['cpu_median'] / r['size'], 3),
+                             tasks if tasks is not None else '-',
+                             '%.0f' % (1000.0 * r['cpu_median'] / r['size'] / tasks) if tasks else '-',
+                             r['requests_median']])
         if cpu_rows:
-            L.append('CPU time (user+system of the tool and its children, not the emulator) at %d orgs:' % big)
+            L.append('Every measured point, with CPU time (user+system of the tool and all its children; the emulator '
+                     'not included) and the host-tasks Ansible runs or skips per org:')
             L.append('')
-            L.append(_table(['tool', 'forks', 'org state', 'wall s', 'CPU s', 'requests'], cpu_rows))
+            L.append(_table(['orgs', 'tool', 'forks', 'org state', 'runs', 'wall s (median)', 'CPU s', 'CPU s per org',
+                             'host-tasks per org', 'CPU ms per host-task', 'requests'], cpu_rows))
+            L.append('')
+            L.append('On 2 cores a playbook cannot finish faster than (CPU s per org x orgs) / 2, whatever the forks; '
+                     'the sequential peer instead waits on latency (requests x %d ms per org) and uses almost no CPU.'
+                     % s['latency_ms'])
             L.append('')
         if png_name:
             L.append('![wall time against number of orgs](%s)' % png_name)
+            L.append('')
+        if tph:
+            L.append('Each host-task costs a worker process fork and templating on the controller, even when skipped, '
+                     'so on 2 cores the fleet time of a playbook grows with tasks x orgs.')
+            L.append('')
+        loads = [r['loadavg_before'][0] for r in fleet['runs']]
+        if loads:
+            L.append('1-minute load average before each fleet run: min %.1f, median %.1f, max %.1f (2 cores).' % (
+                min(loads), sorted(loads)[len(loads) // 2], max(loads)))
+            L.append('')
+        if fleet.get('skipped'):
+            L.append('Not run, because they were predicted not to fit the time budget (`--budget-min`): ' + ', '.join(
+                '%s at %d orgs%s rep %d (~%d s)' % (TOOL_NAMES[k['tool']], k['size'],
+                                                    ' forks %s' % k['forks'] if k['forks'] else '', k['rep'],
+                                                    k['predicted_s']) for k in fleet['skipped']) + '.')
             L.append('')
 
     per_task = results.get('per_task')
@@ -237,6 +280,7 @@ def write_markdown(results, path, png_name):
                  '<= 0.100. What is measured is the whole per-task cost as Ansible sees it (worker fork, '
                  'templating, callbacks, plus the module process on the module path), not only the module code.')
         L.append('')
+    L.extend(targets_section(results))
     L.append('## How to reproduce')
     L.append('')
     L.append('```')
@@ -247,3 +291,36 @@ def write_markdown(results, path, png_name):
     L.append('')
     with open(path, 'w') as f:
         f.write('\n'.join(L))
+
+
+def targets_section(results):
+    """Targets of issues 4 and 9 against what this run measured (met / not met)."""
+    L = ['## Targets: measured', '']
+    rows = []
+    fleet = results.get('fleet') or {}
+    for r in fleet.get('ratios', []):
+        where = '%d orgs, forks %s, %s' % (r['size'], r['forks'], r['scenario'])
+        if r['speedup_vs_sequential'] is not None:
+            rows.append(['faster than peer (a) sequential requests', where,
+                         '%.2fx' % r['speedup_vs_sequential'], 'met' if r['speedup_vs_sequential'] > 1 else 'NOT met'])
+        if r['speedup_vs_uri'] is not None:
+            rows.append(['>= 3x faster than peer (b) uri playbook', where,
+                         '%.2fx' % r['speedup_vs_uri'], 'met' if r['speedup_vs_uri'] >= 3 else 'NOT met'])
+    for r in results.get('per_task') or []:
+        if r.get('action_over_module_cpu') is None:
+            continue
+        rows.append(['action path <= 1/10 of module path (issue 4)', r['module'],
+                     'wall %.3f, CPU %.3f' % (r['action_over_module_wall'], r['action_over_module_cpu']),
+                     ('met' if r['action_over_module_wall'] <= 0.1 else 'NOT met') + ' (wall), ' +
+                     ('met' if r['action_over_module_cpu'] <= 0.1 else 'NOT met') + ' (CPU)'])
+    req = results.get('requests') or {}
+    for scenario in ('fresh', 'converged', 'check'):
+        d = req.get('collection', {}).get(scenario)
+        if d:
+            rows.append(['requests at the minimum', scenario, '%d vs %d' % (d['total'], d['minimum']),
+                         'met' if d['total'] <= d['minimum'] else 'NOT met (%+d)' % (d['total'] - d['minimum'])])
+    if not rows:
+        return []
+    L.append(_table(['target', 'where', 'measured', 'result'], rows))
+    L.append('')
+    return L

@@ -158,20 +158,22 @@ STARTUP = {'collection': 2.0, 'sequential': 0.5, 'uri': 1.5}
 
 def fleet_plan(sizes, reps_small, reps_big, big_size, forks_sweep, forks_big):
     """Stages in priority order (what runs first survives a tight budget):
-    1. one repetition of every size (in the order given) at forks_sweep, all three tools;
-    2. the other forks at the largest size (the sequential peer has no forks);
-    3. the remaining repetitions."""
-    stages = [dict(size=size, rep=1, forks=forks_sweep, tools=TOOLS) for size in sizes]
-    for forks in forks_big:
-        if forks != forks_sweep:
-            stages.append(dict(size=big_size, rep=1, forks=forks, tools=('collection', 'uri')))
+    1. one repetition of every size (in the order given) at forks_sweep, all three tools, and right
+       after the largest size its other forks (the sequential peer has no forks);
+    2. the remaining repetitions."""
+    def at(size, rep):
+        out = [dict(size=size, rep=rep, forks=forks_sweep, tools=TOOLS)]
+        if size == big_size:
+            out.extend(dict(size=size, rep=rep, forks=f, tools=('collection', 'uri'))
+                       for f in forks_big if f != forks_sweep)
+        return out
+    stages = []
+    for size in sizes:
+        stages.extend(at(size, 1))
     for rep in range(2, max(reps_small, reps_big) + 1):
         for size in sizes:
             if rep <= (reps_big if size == big_size else reps_small):
-                stages.append(dict(size=size, rep=rep, forks=forks_sweep, tools=TOOLS))
-                for forks in forks_big:
-                    if size == big_size and forks != forks_sweep:
-                        stages.append(dict(size=size, rep=rep, forks=forks, tools=('collection', 'uri')))
+                stages.extend(at(size, rep))
     return stages
 
 
@@ -270,6 +272,8 @@ def summarise_fleet(runs):
 
 MODULES = ('genesys_token', 'genesys_oauth_check', 'genesys_identity_provider',
            'genesys_identity_provider_info')
+# the cheapest task Ansible can run for a host (controller-side, no request): the floor of any task
+FLOOR = 'ansible.builtin.debug'
 
 
 def _conn(endpoint):
@@ -283,6 +287,8 @@ def per_task_tasks(module, variant, endpoint, org_no, cert):
     bearer = {'Authorization': 'Bearer {{ bench_setup_token.access_token }}'}
     ca = endpoint['ca_path']
     url = endpoint['url']
+    if module == FLOOR:
+        return [{'name': 'Bench floor', FLOOR: {'msg': 'no request'}}]
     if variant in ('controller', 'module'):
         fq = 'genesyscloud.sso.' + module
         if module == 'genesys_token':
@@ -375,7 +381,7 @@ def bench_per_task(emu, outdir, cert, counts, reps, failures):
     for rep in range(reps):
         for variant in variants:
             base = run(None, variant, 0, rep + 1)
-            for module in MODULES:
+            for module in MODULES + ((FLOOR,) if variant == 'controller' else ()):
                 count = counts[variant]
                 full = run(module, variant, count, rep + 1)
                 if base['rc'] or full['rc']:
@@ -386,7 +392,7 @@ def bench_per_task(emu, outdir, cert, counts, reps, failures):
                     requests=(full['requests'] - base['requests']) / float(count),
                     count=count))
     rows = []
-    for module in MODULES:
+    for module in MODULES + (FLOOR,):
         row = dict(module=module, paths={})
         for variant in variants:
             s = samples.get((module, variant))
@@ -462,6 +468,7 @@ def main(argv=None):
     big_size = max(args.sizes)
     results = dict(
         issue=9, mode='quick' if args.quick else 'full', machine=info,
+        command=' '.join(['bench/run.py'] + list(argv if argv is not None else sys.argv[1:])),
         settings=dict(sizes=args.sizes, reps_small=args.reps, reps_big=args.reps_big,
                       forks_big=args.forks, forks_sweep=args.forks_sweep, latency_ms=args.latency_ms,
                       per_task_count=args.per_task_count, per_task_reps=args.per_task_reps,
