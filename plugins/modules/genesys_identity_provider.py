@@ -118,8 +118,10 @@ options:
   certificates:
     description:
       - The IdP's signing certificates. Each item is PEM (one certificate or a bundle), base64 DER with or
-        without PEM armour, or the path of a PEM or DER file on the controller (relative paths are relative to
-        the working directory of C(ansible-playbook); use C({{ playbook_dir }}) to be explicit).
+        without PEM armour, or the path of a PEM or DER file on the controller. A relative file name ending in
+        C(.pem), C(.crt), C(.cer), C(.der) or C(.cert) is looked up like the C(src) of M(ansible.builtin.copy) -
+        in the role's or play's C(files/) directory, then next to the playbook - and otherwise taken relative to
+        the working directory (with C(genesyscloud_sso_execution=module), always the latter).
       - Compared as a set of SHA-256 fingerprints; order, armour and whitespace do not matter.
       - Give several to rotate without downtime (the old and the new one overlap); at most 5 (the main one
         plus four more). Sent as Terraform does - one certificate in both C(certificate) and
@@ -266,7 +268,7 @@ EXAMPLES = r'''
     sso_target_uri: https://acme.okta.com/app/genesys/exk1abcd/sso/saml
     relying_party_identifier: genesys.cloud.acme-prod
     certificates:
-      - "{{ playbook_dir }}/files/okta-signing.pem"
+      - okta-signing.pem   # from the role's or playbook's files/ directory
     name_identifier_format: emailAddress
     sso_binding: HTTP-POST
     sign_authn_requests: false

@@ -14,6 +14,7 @@ import os
 import stat
 
 import pytest
+import yaml
 
 from helpers import DEFAULT_SEED, run_playbook
 
@@ -328,3 +329,14 @@ def test_module_execution_path_and_diff_output(emu):
     assert result.task('again')['result']['changed'] is False
     assert 'CN=idp-signing-a' in result.stdout  # diff shows the certificate by subject
     assert CERT_A.splitlines()[1] not in result.output  # never the blob
+
+
+def test_relative_certificate_file_is_found_in_files_dir(emu, tmp_path):
+    (tmp_path / 'files').mkdir()
+    (tmp_path / 'files' / 'idp-signing.pem').write_text(CERT_B)
+    playbook = tmp_path / 'site.yml'
+    playbook.write_text(yaml.safe_dump(play(emu, [idp_task('create', dict(base_args('gsuite'),
+                                                                           certificates=['idp-signing.pem']))])))
+    result = run_playbook(str(playbook))
+    assert_ok(result)
+    assert [c['subject'] for c in result.task('create')['result']['certificates']] == ['CN=idp-signing-b']
