@@ -363,6 +363,18 @@ EXAMPLES = r'''
     state: absent
     force: true
 
+- name: Reuse a token from genesys_token, with longer time-outs and more retries
+  genesyscloud.sso.genesys_identity_provider:
+    region: us_west_2
+    access_token: "{{ genesys_auth.access_token }}"
+    timeout: 60
+    retries: 8
+    validate_certs: true
+    type: salesforce
+    issuer_uri: https://acme.my.salesforce.com
+    sso_target_uri: https://acme.my.salesforce.com/idp/endpoint/HttpPost
+    certificates: ["{{ salesforce_cert }}"]
+
 - name: Against the bundled emulator, waiting longer for eventual consistency
   genesyscloud.sso.genesys_identity_provider:
     api_url: "{{ emulator.url }}"

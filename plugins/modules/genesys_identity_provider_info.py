@@ -81,6 +81,27 @@ EXAMPLES = r'''
   genesyscloud.sso.genesys_identity_provider_info:
     type: okta
 
+- name: With a token and the connection options set once for the whole play
+  module_defaults:
+    group/genesyscloud.sso.genesys:
+      region: mypurecloud.de
+      access_token: "{{ genesys_auth.access_token }}"
+      timeout: 20
+      retries: 3
+      validate_certs: true
+  block:
+    - name: Providers of the Frankfurt org
+      genesyscloud.sso.genesys_identity_provider_info:
+      register: frankfurt
+
+- name: Against the bundled emulator (private CA)
+  genesyscloud.sso.genesys_identity_provider_info:
+    api_url: "{{ emulator.url }}"
+    login_url: "{{ emulator.url }}"
+    ca_path: "{{ emulator.ca_path }}"
+    client_id: it-admin
+    client_secret: "{{ admin_secret }}"
+
 - name: A custom provider by name
   genesyscloud.sso.genesys_identity_provider_info:
     type: custom
