@@ -130,6 +130,11 @@ def main():
         result["emulator_cpu_ms_per_request"] = round(1000 * result["emulator_cpu_s"] / max(1, result["load"]["requests"]), 3)
         result["emulator_capacity_req_per_cpu_s"] = round(result["load"]["requests"] / max(0.01, result["emulator_cpu_s"]))
         result["client_cpu_s"] = round(own1.ru_utime + own1.ru_stime - own0.ru_utime - own0.ru_stime, 2)
+        # A projection, not a measurement: what the measured CPU cost per request allows when the run has both
+        # cores to itself (the emulator is one process, so it can use at most one of them).
+        n = max(1, result["load"]["requests"])
+        server, client = max(1e-6, result["emulator_cpu_s"] / n), max(1e-6, result["client_cpu_s"] / n)
+        result["projected_req_per_s_idle_2_cores"] = round(min(1.0 / server, 1.0 / client, 2.0 / (server + client)))
     result["loadavg_after"] = os.getloadavg()
     text = json.dumps(result, indent=2)
     print(text)
