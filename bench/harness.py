@@ -38,21 +38,41 @@ CODE = dict(collections_path=COLLECTIONS_DIR, collection_root=REPO, emulator_pat
 SNAPSHOT_ITEMS = ('galaxy.yml', 'meta', 'plugins', 'roles', 'playbooks')
 
 
-def snapshot(dest):
-    """Copy the collection content and the emulator to dest; use that copy from now on."""
+def snapshot(dest, source='head'):
+    """Copy the collection content and the emulator to dest and use that copy from now on.
+
+    source 'head': the last commit (``git archive``), i.e. what has landed; 'worktree': the files as
+    they are now (may catch another engineer's half-written file)."""
     import shutil
+    import tarfile
+    import io
     coll = os.path.join(dest, 'ansible_collections', 'genesyscloud', 'sso')
     os.makedirs(coll)
-    for item in SNAPSHOT_ITEMS:
-        src = os.path.join(REPO, item)
-        if os.path.isdir(src):
-            shutil.copytree(src, os.path.join(coll, item), ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
-        elif os.path.exists(src):
-            shutil.copy2(src, os.path.join(coll, item))
-    shutil.copytree(os.path.join(REPO, 'emulator'), os.path.join(dest, 'emulator'),
-                    ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+    if source == 'head':
+        present = subprocess.run(['git', 'ls-tree', '--name-only', 'HEAD'], cwd=REPO, capture_output=True,
+                                 text=True, check=True, timeout=60).stdout.split()
+        items = [i for i in SNAPSHOT_ITEMS + ('emulator',) if i in present]
+        data = subprocess.run(['git', 'archive', '--format=tar', 'HEAD'] + items, cwd=REPO,
+                              capture_output=True, check=True, timeout=120).stdout
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            for member in tar.getmembers():
+                target = dest if member.name.split('/', 1)[0] == 'emulator' else coll
+                tar.extract(member, target)
+    else:
+        for item in SNAPSHOT_ITEMS:
+            src = os.path.join(REPO, item)
+            if os.path.isdir(src):
+                shutil.copytree(src, os.path.join(coll, item), ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+            elif os.path.exists(src):
+                shutil.copy2(src, os.path.join(coll, item))
+        shutil.copytree(os.path.join(REPO, 'emulator'), os.path.join(dest, 'emulator'),
+                        ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
     CODE.update(collections_path=dest, collection_root=coll, emulator_path=os.path.join(dest, 'emulator'))
-    return code_version()
+    version = code_version()
+    if source == 'head':
+        version['uncommitted_files'] = 0  # not measured: the copy is the commit itself
+    version['source'] = source
+    return version
 
 
 def code_version():
@@ -339,15 +359,25 @@ def run_timed(cmd, log_path, env=None, timeout=900, cwd=None):
                                 start_new_session=True)
         deadline = time.monotonic() + timeout
         status = rusage = None
-        while True:
-            pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
+        try:
+            while True:
+                pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.monotonic() > deadline:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    pid, status, rusage = os.wait4(proc.pid, 0)
+                    break
+                time.sleep(0.02)
+        except BaseException:
+            # interrupted: end the process group this call started, then re-raise
+            try:
                 os.killpg(proc.pid, signal.SIGKILL)
-                pid, status, rusage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.02)
+                os.wait4(proc.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+            proc.returncode = -9
+            raise
         wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
     timed_out = time.monotonic() > deadline

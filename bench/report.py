@@ -151,7 +151,8 @@ def write_markdown(results, path, png_name):
         ['code measured', '%s%s%s' % ((m.get('code') or {}).get('commit', '')[:12],
                                       ' + %d uncommitted file(s)' % m['code']['uncommitted_files']
                                       if (m.get('code') or {}).get('uncommitted_files') else '',
-                                      ' (frozen copy taken at the start)' if (m.get('code') or {}).get('snapshot') else '')],
+                                      {'head': ' (copy of this commit)', 'worktree': ' (copy of the working tree at the start)'}
+                                      .get((m.get('code') or {}).get('source'), ' (live working tree)'))],
         ['load average (1/5/15 min) at start', ' / '.join('%.2f' % x for x in m['loadavg_start'])],
         ['load average at end', ' / '.join('%.2f' % x for x in m.get('loadavg_end', []))],
     ]))

@@ -433,8 +433,9 @@ def parse_args(argv):
     p.add_argument('--output-dir', default=None,
                    help='where results.json, performance.md and the PNG go '
                         '(default: bench/ and docs/ in full mode, bench/out/quick/ with --quick)')
-    p.add_argument('--no-snapshot', action='store_true',
-                   help='run the working tree itself instead of a frozen copy taken at the start')
+    p.add_argument('--code', choices=('head', 'worktree', 'live'), default='head',
+                   help='code under test: a copy of the last commit (default), a copy of the working tree '
+                        'taken at the start, or the live working tree')
     p.add_argument('--keep-logs', action='store_true', help='keep bench/out/run-* (logs, inventories)')
     args = p.parse_args(argv)
     q = args.quick
@@ -460,10 +461,10 @@ def main(argv=None):
     workdir = tempfile.mkdtemp(prefix='run-', dir=out_root)
     failures = Failures()
     info = harness.machine_info()
-    if args.no_snapshot:
-        info['code'] = dict(harness.code_version(), snapshot=False)
+    if args.code == 'live':
+        info['code'] = dict(harness.code_version(), snapshot=False, source='live')
     else:
-        info['code'] = dict(harness.snapshot(os.path.join(workdir, 'code')), snapshot=True)
+        info['code'] = dict(harness.snapshot(os.path.join(workdir, 'code'), args.code), snapshot=True)
     cert = harness.make_certificate_b64()
     big_size = max(args.sizes)
     results = dict(
