@@ -148,10 +148,11 @@ def test_build_context_installs_the_collection_and_introspects_its_requirements(
     build = context / '_build'
     colls = tmp_path / 'collections'
     # galaxy stage: WORKDIR /build (= _build), `ansible-galaxy collection install -r requirements.yml`
-    proc = subprocess.run([tool('ansible-galaxy'), 'collection', 'install', '--offline', '-r', 'requirements.yml',
-                           '--collections-path', str(colls)],
+    # (--force: a genesyscloud.sso 1.0.0 found on another configured collections path must not count as installed)
+    proc = subprocess.run([tool('ansible-galaxy'), 'collection', 'install', '--offline', '--force', '-r',
+                           'requirements.yml', '--collections-path', str(colls)],
                           cwd=build, capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, ANSIBLE_GALAXY_DISABLE_GPG_VERIFY='1'))
+                          env=dict(os.environ, ANSIBLE_GALAXY_DISABLE_GPG_VERIFY='1', ANSIBLE_COLLECTIONS_PATH=str(colls)))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     installed = colls / 'ansible_collections' / 'genesyscloud' / 'sso'
     assert (installed / 'meta' / 'execution-environment.yml').is_file()
