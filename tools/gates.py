@@ -255,7 +255,7 @@ def pytest_gate(g, name, paths, extra=()):
         g.note = 'missing: ' + ', '.join(paths)
         return
     ensure_links()
-    rc, _ = run([venv_bin('python'), '-m', 'pytest', '-q', '-p', 'no:cacheprovider', '--junitxml', xml] + list(extra) + present)
+    rc, _ = run([venv_bin('python'), '-m', 'pytest', '-q', '-p', 'no:cacheprovider', '--durations=10', '--junitxml', xml] + list(extra) + present)
     p, f, s = junit_counts([xml])
     g.passed, g.failed, g.skipped = p, f, s
     if rc and not f:
