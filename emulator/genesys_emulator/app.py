@@ -524,8 +524,9 @@ def build_api(emu):
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            raise ApiError(400, "bad.request", "The request could not be understood by the server due to "
-                                              "malformed syntax: the body is not valid JSON.") from None
+            raise ApiError(400, "bad.request",
+                           "The request could not be understood by the server due to malformed syntax: "
+                           "the body is not valid JSON.") from None
         return data
 
     def parse_provider(ptype, data):

@@ -79,9 +79,9 @@ def _attributes(assertion):
 
 def _candidate_providers(org, issuer):
     out = []
-    records = [("type:" + t, t, r) for t, r in org["providers"].items() if t != "purecloud"]
-    records += [("custom:" + r["id"], "custom", r) for r in org["custom"].values()]
-    for label, ptype, rec in records:
+    records = [(t, r) for t, r in org["providers"].items() if t != "purecloud"]
+    records += [("custom", r) for r in org["custom"].values()]
+    for ptype, rec in records:
         data = rec["data"]
         if data.get("disabled") is True:
             continue

@@ -2,8 +2,7 @@
 
 import time
 
-from conftest import ADMIN, BOT, ORG, SHORT, Client, assert_error, seed
-from genesys_emulator.testing import EmulatorProcess
+from conftest import ADMIN, BOT, ORG, SHORT, Client, assert_error
 
 
 def test_missing_token_is_authentication_required(http):
@@ -136,24 +135,3 @@ def test_unknown_paths_and_methods(http):
     assert_error(http.request("PATCH", "/api/v2/identityproviders/okta", token=token, json={}), 404, "not.found")
     # unknown paths still need a token, like the real API
     assert_error(http.request("GET", "/api/v2/users/me"), 401, "authentication.required")
-
-
-def test_per_token_rate_limit_429():
-    with EmulatorProcess(seed=seed(), extra_args=["--rate-limit-per-minute", "5"]) as emu:
-        http = Client(emu)
-        token = http.token(ADMIN)
-        other = http.token(BOT)
-        for i in range(5):
-            resp = http.request("GET", "/api/v2/organizations/me", token=token)
-            assert resp.status_code == 200 and resp.headers["inin-ratelimit-count"] == str(i + 1)
-            assert resp.headers["inin-ratelimit-allowed"] == "5"
-        resp = http.request("GET", "/api/v2/organizations/me", token=token)
-        body = assert_error(resp, 429, "too.many.requests.retry.after")
-        retry = int(resp.headers["Retry-After"])
-        assert 1 <= retry <= 60 and "[%d] seconds" % retry in body["message"]
-        assert body["limit"]["value"] == 5
-        # the limit is per token
-        assert http.request("GET", "/api/v2/organizations/me", token=other).status_code == 200
-        # and can be changed at run time
-        emu.config(rate_limit_per_minute=100)
-        assert http.request("GET", "/api/v2/organizations/me", token=token).status_code == 200

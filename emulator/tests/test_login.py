@@ -2,9 +2,7 @@
 
 import pytest
 
-from conftest import (ADMIN, BOT, DISABLED, ORG, ORG2, PASSWORD_CLIENT, SAML_CLIENT, SHORT, USER, Client,
-                      assert_error, seed)
-from genesys_emulator.testing import EmulatorProcess
+from conftest import ADMIN, BOT, DISABLED, ORG, ORG2, PASSWORD_CLIENT, SAML_CLIENT, SHORT, USER
 
 
 def oauth_error(resp, status, error):
@@ -124,20 +122,3 @@ def test_saml2_bearer_grant(emu, http, idp):
                               "disabled": True})
     assert resp.status_code == 200
     oauth_error(http.token_response(SAML_CLIENT, grant=grant, orgName=ORG, assertion=assertion), 400, "invalid_grant")
-
-
-def test_token_rate_limit_is_400_invalid_request():
-    with EmulatorProcess(seed=seed(), extra_args=["--token-rate-limit-per-minute", "3"]) as emu:
-        http = Client(emu)
-        for _ in range(3):
-            assert http.token_response(ADMIN).status_code == 200
-        resp = http.token_response(ADMIN)
-        body = oauth_error(resp, 400, "invalid_request")
-        assert body["error_description"].startswith("rate limit exceeded;")
-        assert resp.headers["inin-ratelimit-count"] == "4" and resp.headers["inin-ratelimit-allowed"] == "3"
-        # per client: another client still gets tokens
-        assert http.token_response(BOT).status_code == 200
-        # the API itself is not affected by the token limit
-        token = http.token(BOT)
-        assert http.request("GET", "/api/v2/organizations/me", token=token).status_code == 200
-        assert_error(http.request("GET", "/api/v2/organizations/me", token="x"), 401, "bad.credentials")

@@ -5,10 +5,9 @@ import json
 
 import pytest
 
-from conftest import ADMIN, ORG, USER
 from genesys_emulator import app as emu_app
 from genesys_emulator import store as emu_store
-from genesys_emulator import test_idp, validation
+from genesys_emulator import validation
 from genesys_emulator.seedgen import main as seedgen_main
 from genesys_emulator.seedgen import make_seed
 
@@ -71,20 +70,3 @@ def test_store_rate_window():
     assert st.hit("k", 2)[:2] == (True, 2)
     allowed, count, reset, limit = st.hit("k", 2)
     assert (allowed, count, limit) == (False, 3, 2) and 1 <= reset <= 60
-
-
-def test_idp_cli_init_and_sign_in(emu, http, idp, tmp_path, capsys):
-    emu.reset()
-    assert test_idp._cli(["init", "--dir", str(tmp_path), "--entity-id", "https://cli.example/e"]) == 0  # pylint: disable=protected-access
-    info = json.loads(capsys.readouterr().out)
-    loaded = test_idp.TestIdP.load(str(tmp_path))
-    assert loaded.fingerprint_sha256 == info["fingerprint_sha256"] and loaded.entity_id == "https://cli.example/e"
-    token = http.token(ADMIN)
-    resp = http.request("PUT", "/api/v2/identityproviders/ping", token=token, json={
-        "name": "Ping", "issuerURI": "https://cli.example/e", "certificates": [loaded.certificate_b64]})
-    assert resp.status_code == 200
-    args = ["sign-in", "--url", emu.url, "--ca", emu.ca_path, "--dir", str(tmp_path), "--org", ORG]
-    assert test_idp._cli(args + ["--email", USER[0]]) == 0  # pylint: disable=protected-access
-    assert json.loads(capsys.readouterr().out)["body"]["provider"] == "ping"
-    assert test_idp._cli(args + ["--email", "nobody@acme.example"]) == 1  # pylint: disable=protected-access
-    assert json.loads(capsys.readouterr().out)["body"]["code"] == "unknown.user"
