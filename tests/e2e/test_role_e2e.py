@@ -203,6 +203,23 @@ def test_preserved_client_broken_by_the_change_is_rolled_back(emu, tmp_path):
         assert json.load(handle)['provider']['issuerURI'] == OLD_IDP.entity_id
 
 
+def test_created_custom_provider_is_removed_again_when_the_change_breaks_a_client(emu, tmp_path):
+    emu.add_fault(method='POST', path='^/oauth/token$', org='fresh-org', client_id='fresh-org-bot', status=401,
+                  body={'error': 'invalid_client', 'description': 'authentication failed',
+                        'error_description': 'authentication failed'}, after_write=True)
+    provider = dict(provider_vars(IDP), type='custom', name='Corp Custom', provider_name='Corp', display_on_login=True)
+    inv = inventory(emu, ['fresh-org'], provider, tmp_path / 'backups')
+    result = run_playbook(CONFIGURE, inventory=inv)
+    assert result.rc != 0
+    summary = summaries(result)['fresh-org']
+    assert summary['rolled_back'] is True and summary['action'] == 'restored'
+    assert 'the provider this run created was removed again' in summary['error']
+    methods = [(r['method'], r['path'].rsplit('/', 1)[0]) for r in writes(_org_requests(emu, 'fresh-org'))]
+    assert methods == [('POST', '/api/v2'), ('DELETE', '/api/v2/identityproviders')]
+    org = [o for o in emu.state()['orgs'] if o['name'] == 'fresh-org'][0]
+    assert not org.get('custom') and not org.get('providers')
+
+
 def test_rollback_can_be_turned_off(emu, tmp_path):
     emu.add_fault(method='POST', path='^/oauth/token$', org='known-org', client_id='known-org-bot', status=401,
                   body={'error': 'invalid_client', 'description': 'authentication failed',
