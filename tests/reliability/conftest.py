@@ -4,6 +4,7 @@ import copy
 import importlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -169,7 +170,8 @@ def run_core(module_name, args, check_mode=False, diff_mode=False):
 # running a playbook (ansible-runner: events + artifacts, like AWX)
 # ---------------------------------------------------------------------------------------------------
 class PlaybookRun(object):
-    def __init__(self, runner, private_dir, log_path, seconds, cmdline):
+    def __init__(self, runner, private_dir, log_path, seconds, cmdline, cpu_seconds=None):
+        self.cpu_seconds = cpu_seconds
         self.rc = runner.rc
         self.status = runner.status
         self.private_dir = private_dir
@@ -286,12 +288,15 @@ def run_playbook(playbook, hosts, extravars=None, check=False, diff=False, verbo
         cmd += ["--tags", tags]
     cmdline = " ".join(cmd)
     start = time.monotonic()
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     runner = ansible_runner.run(
         private_data_dir=private, playbook=playbook, inventory=inventory_for(hosts, group_vars),
         extravars=extravars or {}, envvars=envvars, cmdline=cmdline or None, verbosity=verbosity or None,
         limit=limit, quiet=True, timeout=timeout, project_dir=REPO,
     )
-    return PlaybookRun(runner, private, log_path, time.monotonic() - start, cmdline)
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    return PlaybookRun(runner, private, log_path, time.monotonic() - start, cmdline, cpu_seconds=cpu)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -306,18 +311,27 @@ def _is_worker(config):
     return hasattr(config, "workerinput")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
+    # the expensive module-scoped fixtures (one playbook run over many orgs) must run once: keep the tests
+    # that share one on the same worker (pytest.mark.xdist_group), spread the rest test by test
+    # (a worker re-parses "-n 2" and decides loadgroup before this hook runs: tell it too)
+    if hasattr(config, "workerinput"):
+        config.option.loadgroup = True
+    elif getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadgroup"
+    config.addinivalue_line("markers", "xdist_group(name): tests that share an expensive fixture")
     config._rel_start = time.monotonic()
     config._rel_outcomes = {"passed": 0, "failed": 0}
-    config._rel_full = False
+    config._rel_full = _whole_suite(config)
 
 
-def pytest_collection_modifyitems(session, config, items):
-    # the report is only written when the whole suite was selected (no -k/-m, no node ids)
-    args = [a for a in config.args]
-    whole = all(os.path.abspath(a.split("::")[0]).rstrip("/") in (HERE, os.path.dirname(HERE), REPO) and "::" not in a
-                for a in args)
-    config._rel_full = whole and not config.getoption("keyword") and not config.getoption("markexpr")
+def _whole_suite(config):
+    """True when the whole suite was selected (no -k/-m, no node ids): only then is the report written."""
+    args = list(config.args or [])
+    whole = bool(args) and all("::" not in a and os.path.abspath(a).rstrip("/") in (HERE, os.path.dirname(HERE), REPO)
+                               for a in args)
+    return whole and not config.getoption("keyword") and not config.getoption("markexpr")
 
 
 def pytest_runtest_logreport(report):
@@ -350,7 +364,7 @@ def pytest_sessionfinish(session, exitstatus):
         return
     workers = getattr(config.option, "numprocesses", None) or 0
     outcomes = config._rel_outcomes
-    info = session_info(outcomes["passed"], outcomes["failed"], session.testscollected,
+    info = session_info(outcomes["passed"], outcomes["failed"], outcomes["passed"] + outcomes["failed"],
                         time.monotonic() - config._rel_start, workers)
     write_report(REPORT_PATH, FIGURES, info)
 

@@ -83,25 +83,37 @@ class ExpireWhenFired(object):
     in the middle of a run.  Bounded: the watcher gives up after ``limit`` seconds.
     """
 
-    def __init__(self, emu, org, method, path, delay_ms=900, limit=30):
+    def __init__(self, emu, org, method, path, delay_ms=900, limit=900):
         self.emu = emu
         self.org = org
         self.rule = emu.add_fault(org=org, method=method, path=path, delay_ms=delay_ms, count=1)
         self.expired = 0
+        self.error = None
         self._stop = threading.Event()
         self._limit = limit
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._thread.start()
 
     def _watch(self):
+        import requests  # its own session: the test thread uses the emulator's
+
+        session = requests.Session()
+        session.verify = self.emu.ca_path
+        base = self.emu.url + "/_emulator/"
         deadline = time.monotonic() + self._limit
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            fired = [f for f in self.emu.faults() if f["id"] == self.rule["id"]]
-            if fired and fired[0].get("fired"):
-                time.sleep(0.1)
-                self.expired = (self.emu.expire_tokens(org=self.org) or {}).get("expired", 0)
-                return
-            time.sleep(0.05)
+        try:
+            while not self._stop.is_set() and time.monotonic() < deadline:
+                fired = [f for f in session.get(base + "faults", timeout=30).json() if f["id"] == self.rule["id"]]
+                if fired and fired[0].get("fired"):
+                    time.sleep(0.1)
+                    resp = session.post(base + "tokens/expire", json={"org": self.org}, timeout=30)
+                    self.expired = resp.json().get("expired", 0)
+                    return
+                time.sleep(0.05)
+        except Exception as exc:  # reported by the test through .error
+            self.error = repr(exc)
+        finally:
+            session.close()
 
     def stop(self):
         self._stop.set()

@@ -104,6 +104,7 @@ def render(figures, session_info):
         ("retry warnings", lambda r: r.get("retry_warnings", "")),
         ("clean run", lambda r: _secs(r["clean_seconds"])),
         ("faulty run", lambda r: _secs(r["faulty_seconds"])),
+        ("CPU of the faulty run", lambda r: _secs(r.get("cpu_seconds", ""))),
     ]))
     for note in [r.get("note") for r in rows.get("scale", []) if r.get("note")]:
         w("\n%s\n" % note)

@@ -356,10 +356,10 @@ def test_hostile_input_end_to_end(emulator, secret_scan, figures, tmp_path):
                                                                      target=target, cert=cert),
                            verbosity=4, workdir=str(tmp_path / case.replace(" ", "_")))
         run.scan_everything(secret_scan)
-        results = [r for h, t, a, e, r in run.task_results() if t == "Hostile certificate"]
+        results = [(e, r) for h, t, a, e, r in run.task_results() if t == "Hostile certificate"]
         assert results, run.stdout[-2000:]
-        res = results[0]
-        assert res.get("failed") is True, res
+        event, res = results[0]
+        assert event == "runner_on_failed", res
         assert option in res.get("msg", ""), res.get("msg")
         assert "Traceback" not in run.stdout
         api = [r for r in emulator.requests(since=seq0) if r.get("org") == ORG]

@@ -13,6 +13,8 @@ import pytest
 from conftest import CONFIGURE, _emulator_class, make_cert, role_group_vars, run_playbook
 from test_fault_matrix_modules import stable
 
+pytestmark = pytest.mark.xdist_group("scale")
+
 N_ORGS = int(os.environ.get("RELIABILITY_SCALE_ORGS", "200"))
 PROBABILITY = 0.30
 CERT, _KEY = make_cert("scale-idp.example")
@@ -85,7 +87,8 @@ def test_fleet_under_random_faults(fleet, tmp_path, figures, secret_scan):
                               same_state=not differing, requests=len(log), faults="%d (429: %d, 503: %d, reset: %d)" % (
                                   len(faults), by_kind.get("429", 0), by_kind.get("503", 0), by_kind.get("reset", 0)),
                               retry_warnings=retry_warnings, clean_seconds=round(clean_seconds, 1),
-                              faulty_seconds=round(run.seconds, 1),
+                              faulty_seconds=round(run.seconds, 1), cpu_seconds=round(run.cpu_seconds, 1),
+                              clean_cpu_seconds=round(clean.cpu_seconds, 1),
                               note=None if N_ORGS >= 200 else
                               "Scaled down to %d orgs (RELIABILITY_SCALE_ORGS) to fit the time budget of `make test`."
                               % N_ORGS))

@@ -85,7 +85,6 @@ def test_hostname_mismatch_is_refused(emu, mismatch_proxy, clean_env, figures):
                             ok=bool(bad.failed), msg=str(bad.get("msg", ""))[:110].replace("|", "/")))
     assert bad.failed, "a certificate for another host name was accepted"
     assert re.search(r"hostname|host name|match|certificate", bad["msg"], re.I), bad["msg"]
-    assert mismatch_proxy.handshake_failures >= 1
 
 
 def test_untrusted_certificate_through_the_playbook(emu, tmp_path, clean_env, secret_scan, figures):
