@@ -161,7 +161,7 @@ class Emulator:
                "user": None}
         scope["emu"] = emu
         # the server's transport (uvicorn's send is a bound method of its request cycle): for reset faults
-        emu["transport"] = getattr(getattr(send, "__self__", None), "transport", None)
+        emu["cycle"] = getattr(send, "__self__", None)
         state = {"status": 0, "started": False}
 
         async def send_wrapper(message):
@@ -356,9 +356,14 @@ class Emulator:
             if rule.get("delay_ms"):
                 await asyncio.sleep(rule["delay_ms"] / 1000.0)
             if rule.get("reset"):
-                transport = emu.get("transport")
+                cycle = emu.get("cycle")
+                transport = getattr(cycle, "transport", None)
                 if transport is not None:
                     transport.abort()
+                    for _ in range(20):  # let the server notice, so it does not log a missing response
+                        if getattr(cycle, "disconnected", True):
+                            break
+                        await asyncio.sleep(0)
                 return True
             if nf_ms:
                 await self._send_error(send, 404, "not.found", "The requested resource was not found.", emu["cid"])

@@ -27,15 +27,18 @@ def parse_args(argv=None):
     parser.add_argument("--token-rate-limit-per-minute", type=int, default=300,
                         help="token requests per OAuth client per minute")
     parser.add_argument("--lifetime-seconds", type=float, default=None, help="exit by itself after this long")
+    parser.add_argument("--exit-with-parent", action="store_true",
+                        help="exit when the process that started the emulator ends (used by EmulatorProcess)")
     parser.add_argument("--http", choices=("auto", "h11", "httptools"), default="auto")
     return parser.parse_args(argv)
 
 
 class _Server(uvicorn.Server):
-    def __init__(self, config, on_ready, lifetime):
+    def __init__(self, config, on_ready, lifetime, parent_pid=None):
         super().__init__(config)
         self._on_ready = on_ready
         self._lifetime = lifetime
+        self._parent_pid = parent_pid
 
     async def startup(self, sockets=None):
         await super().startup(sockets=sockets)
@@ -44,9 +47,17 @@ class _Server(uvicorn.Server):
         self._on_ready()
         if self._lifetime:
             asyncio.get_running_loop().call_later(self._lifetime, self._expire)
+        if self._parent_pid:
+            asyncio.get_running_loop().call_later(1.0, self._watch_parent)
 
     def _expire(self):
         self.should_exit = True
+
+    def _watch_parent(self):
+        if os.getppid() != self._parent_pid:  # re-parented: the starter is gone
+            self.should_exit = True
+            return
+        asyncio.get_running_loop().call_later(1.0, self._watch_parent)
 
 
 def _has(module):
@@ -89,7 +100,7 @@ def main(argv=None):
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off",
         ssl_certfile=cert_path, ssl_keyfile=key_path, http=http, loop="uvloop" if _has("uvloop") else "asyncio",
-        server_header=False, proxy_headers=False, timeout_keep_alive=30, backlog=1024, timeout_graceful_shutdown=1,
+        server_header=False, proxy_headers=False, timeout_keep_alive=30, backlog=1024, timeout_graceful_shutdown=0.5,
     )
 
     def on_ready():
@@ -100,7 +111,7 @@ def main(argv=None):
             json.dump(data, handle)
         os.replace(tmp, endpoint_path)
 
-    server = _Server(config, on_ready, args.lifetime_seconds)
+    server = _Server(config, on_ready, args.lifetime_seconds, os.getppid() if args.exit_with_parent else None)
     try:
         server.run(sockets=[sock])
     finally:

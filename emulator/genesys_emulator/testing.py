@@ -26,7 +26,7 @@ class EmulatorError(RuntimeError):
 
 class EmulatorProcess:
     def __init__(self, state_dir=None, seed=None, latency_ms=0, extra_args=(), start_timeout=15.0,
-                 lifetime_seconds=1800):
+                 lifetime_seconds=1800, exit_with_parent=True):
         self._own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="genesys-emu-")
         os.makedirs(self.state_dir, exist_ok=True)
@@ -35,6 +35,7 @@ class EmulatorProcess:
         self.extra_args = list(extra_args)
         self.start_timeout = start_timeout
         self.lifetime_seconds = lifetime_seconds
+        self.exit_with_parent = exit_with_parent
         self.proc = None
         self.url = None
         self.ca_path = None
@@ -56,6 +57,8 @@ class EmulatorProcess:
             args += ["--seed", path]
         if self.lifetime_seconds and "--lifetime-seconds" not in self.extra_args:
             args += ["--lifetime-seconds", str(self.lifetime_seconds)]
+        if self.exit_with_parent:
+            args.append("--exit-with-parent")
         args += self.extra_args
         env = dict(os.environ)
         env["PYTHONPATH"] = EMULATOR_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")

@@ -267,3 +267,31 @@ def test_control_bad_query_and_unknown_paths(emu):
     assert_error(requests.put(emu.url + "/_emulator/reset", verify=emu.ca_path, timeout=10), 405, "method.not.allowed")
     health = requests.get(emu.url + "/_emulator/health", verify=emu.ca_path, timeout=10).json()
     assert health["status"] == "ok" and health["orgs"] == 2
+
+
+def test_exits_with_its_parent(tmp_path):
+    """An EmulatorProcess whose test process dies (e.g. killed) does not outlive it."""
+    import subprocess
+    import sys
+    script = ("import sys, time; sys.path.insert(0, %r)\n"
+              "from genesys_emulator.testing import EmulatorProcess\n"
+              "emu = EmulatorProcess(state_dir=%r, seed={'orgs': [{'name': 'x'}]}).start()\n"
+              "print(emu.pid, flush=True); time.sleep(60)\n") % (os.path.dirname(os.path.dirname(__file__)), str(tmp_path))
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(parent.stdout.readline())
+        parent.kill()
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        else:
+            os.kill(child, 9)
+            pytest.fail("the emulator outlived its parent")
+    finally:
+        if parent.poll() is None:
+            parent.kill()
