@@ -182,13 +182,15 @@ class GenesysError(Exception):
         """One message: what failed, the Genesys code, the likely cause and the fix, the correlation id."""
         if self.method and self.path:
             head = '%s %s failed' % (self.method, self.path)
+            if self.status is not None:
+                head += ': HTTP %s' % self.status
+            if self.code:
+                head += ' %s' % self.code
+            head += (' - %s' % self.message if self.message else '')
         else:
-            head = 'Genesys Cloud request failed'
-        if self.status is not None:
-            head += ': HTTP %s' % self.status
-        if self.code:
-            head += ' %s' % self.code
-        parts = [head + (' - %s' % self.message if self.message else '')]
+            # a setting problem found before any request
+            head = 'Genesys Cloud connection settings: %s' % (self.message or self.code)
+        parts = [head]
         hint = self.hint if self.hint is not None else self._default_hint()
         if hint:
             parts.append(hint)
