@@ -324,7 +324,7 @@ def test_three_slices_in_parallel_match_one_unsliced_job(emulator, tmp_path):
     # started before any slice's play ended (event timestamps written by each process)
     spans = [play_span(events) for _r, events, _i, _s, _e in results]
     assert len(set(pid for pid, _start, _end in spans)) == 3
-    assert max(start for _p, start, _e in spans) < min(end for _p, _s, end in spans)
+    assert max(start for _p, start, _e in spans) < min(end for _p, _s, end in spans), spans
 
     assert comparable_providers(emulator.state()) == whole_state
     assert sliced_summary == whole_summary
