@@ -59,6 +59,7 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp impor
     family_of,
     is_enabled,
     lockout_check,
+    normalize_name_id_format,
     normalize_sso_binding,
     provider_path,
     restore_changed_fields,
@@ -245,6 +246,19 @@ def _apply_metadata(ptype, options, params, ctx):
         raise GenesysModuleFail('Cannot use the IdP metadata%s: %s' % ((' from %s' % url) if url else '', exc))
     for warning in meta.get('warnings') or []:
         ctx.warn('IdP metadata: %s' % warning)
+    # The first NameID format of the metadata that Genesys Cloud accepts (others, e.g. urn:mace:..., are skipped).
+    name_id = None
+    offered = meta.get('name_identifier_formats') or ([meta['name_identifier_format']]
+                                                      if meta.get('name_identifier_format') else [])
+    for candidate in offered:
+        try:
+            name_id = normalize_name_id_format(candidate)
+            break
+        except IdpError:
+            continue
+    if offered and name_id is None and options.get('name_identifier_format') is None:
+        ctx.warn('IdP metadata: none of its NameID formats (%s) is one Genesys Cloud accepts; name_identifier_format '
+                 'was not taken from it.' % ', '.join(offered))
     mapping = (
         ('issuer_uri', meta.get('issuer_uri') or meta.get('entity_id')),
         ('sso_target_uri', meta.get('sso_target_uri')),
@@ -252,7 +266,7 @@ def _apply_metadata(ptype, options, params, ctx):
         ('slo_uri', meta.get('slo_uri')),
         ('slo_binding', meta.get('slo_binding')),
         ('certificates', meta.get('certificates') or None),
-        ('name_identifier_format', meta.get('name_identifier_format')),
+        ('name_identifier_format', name_id),
     )
     filled = []
     for option, value in mapping:

@@ -684,6 +684,30 @@ def test_metadata_fills_unset_options_and_explicit_ones_win():
     assert again['changed'] is False
 
 
+@pytest.mark.parametrize('fixture, expected', [
+    ('shibboleth-testshib-entitiesdescriptor.xml', 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient'),
+    ('okta-app-metadata.xml', 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified'),
+])
+def test_metadata_name_id_format_skips_formats_genesys_does_not_accept(fixture, expected):
+    with open(os.path.join(FIXTURES, fixture)) as handle:
+        xml = handle.read()
+    api = FakeIdpApi()
+    result, dummy = run(api, type='generic', name='G', idp_metadata=xml, allow_expired_certificates=True)
+    assert result['changed'] and api.state('generic')['nameIdentifierFormat'] == expected
+
+
+def test_metadata_with_several_idps_needs_idp_entity_id():
+    with open(os.path.join(FIXTURES, 'federation-signed-entitiesdescriptor.xml')) as handle:
+        xml = handle.read()
+    err = fail(FakeIdpApi(), type='generic', name='G', idp_metadata=xml, allow_expired_certificates=True)
+    assert err.msg.startswith('Cannot use the IdP metadata')
+    api = FakeIdpApi()
+    run(api, type='generic', name='G', idp_metadata=xml, idp_entity_id='https://idp.fccn.pt/idp/shibboleth',
+        allow_expired_certificates=True)
+    assert api.state('generic')['issuerURI'] == 'https://idp.fccn.pt/idp/shibboleth'
+    assert api.state('generic')['ssoTargetURI'] == 'https://idp.fccn.pt/idp/profile/SAML2/POST/SSO'
+
+
 def test_broken_metadata_fails_clearly_before_any_request():
     with open(os.path.join(FIXTURES, 'sp-only-no-idpssodescriptor.xml')) as handle:
         xml = handle.read()
