@@ -340,3 +340,36 @@ def test_relative_certificate_file_is_found_in_files_dir(emu, tmp_path):
     result = run_playbook(str(playbook))
     assert_ok(result)
     assert [c['subject'] for c in result.task('create')['result']['certificates']] == ['CN=idp-signing-b']
+
+
+# ------------------------------------------------------------------------------------------- a real sign-in
+def test_provider_from_metadata_accepts_a_signed_sign_in(emu, tmp_path):
+    """Configure a custom provider from the test IdP's metadata; the emulator's ACS then accepts its response."""
+    import requests
+    from genesys_emulator.test_idp import TestIdP
+
+    test_idp = TestIdP(entity_id='https://idp.e2e.example/metadata-entity', sso_url='https://idp.e2e.example/sso')
+    args = {'type': 'custom', 'name': 'Metadata IdP', 'idp_metadata': test_idp.metadata_xml(),
+            'relying_party_identifier': 'genesys.cloud.e2e-org', 'org_short_name': ORG['name']}
+    tasks = [idp_task('configure', args), idp_task('configure again', args)]
+    result = run_playbook(play(emu, tasks))
+    assert_ok(result)
+    configured = result.task('configure')['result']
+    assert configured['changed'] is True and result.task('configure again')['result']['changed'] is False
+    assert configured['provider']['issuer_uri'] == test_idp.entity_id
+    assert configured['provider']['name_identifier_format'].endswith(':emailAddress')
+    assert configured['certificates'][0]['fingerprint'].replace(':', '').lower() == \
+        test_idp.fingerprint_sha256.replace(':', '').lower()
+    sp = configured['service_provider']
+    assert sp['entity_id'] == 'genesys.cloud.e2e-org'
+    email = ORG['users'][0]['email']
+    saml_response = test_idp.signed_response(email, ORG['name'], audience=sp['entity_id'], acs_url=sp['acs_url'])
+    answer = requests.post(sp['acs_url'], data={'SAMLResponse': saml_response}, verify=emu.ca_path, timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()['provider_id'] == configured['id'] and answer.json()['email'] == email
+    # replace the certificate with one the IdP does not sign with: the sign-in is refused
+    swap = run_playbook(play(emu, [idp_task('swap', {'type': 'custom', 'name': 'Metadata IdP',
+                                                       'certificates': [CERT_A]})]))
+    assert_ok(swap)
+    refused = requests.post(sp['acs_url'], data={'SAMLResponse': saml_response}, verify=emu.ca_path, timeout=30)
+    assert refused.status_code == 403 and refused.json()['code'] == 'invalid.signature'
