@@ -113,11 +113,14 @@ def render(figures, session_info):
     bad = counts.get("bad_input", {})
     w("Hostile option sets fed to each module's argument spec + core exactly as the action plugin runs them; each "
       "must fail cleanly, name the bad option, send no request and raise nothing.\n")
-    w(_table([dict(module=k, n=v) for k, v in sorted(bad.items())], [
-        ("module", lambda r: r["module"]), ("hostile inputs tried", lambda r: r["n"])]))
-    w("\n- total hostile inputs: **%d**, requests sent for them: **%d**, tracebacks: **%d**\n" % (
-        sum(bad.values()), counts.get("bad_input_requests", {}).get("n", 0),
-        counts.get("bad_input_tracebacks", {}).get("n", 0)))
+    problems = counts.get("bad_input_problems", {})
+    w(_table([dict(module=k, n=v, p=problems.get(k, 0)) for k, v in sorted(bad.items())], [
+        ("module", lambda r: r["module"]), ("hostile inputs tried", lambda r: r["n"]),
+        ("kinds of input not refused cleanly", lambda r: r["p"] if not r["p"] else "**%d**" % r["p"])]))
+    w("\n- total hostile inputs: **%d**; kinds that sent a request: **%d**; kinds that raised an exception "
+      "(a traceback): **%d** (the failing test lists each with an example)\n" % (
+          sum(bad.values()), counts.get("bad_input_requests", {}).get("n", 0),
+          counts.get("bad_input_tracebacks", {}).get("n", 0)))
     for row in rows.get("bad_input_e2e", []):
         w("- end to end (`ansible-playbook`): %s → %s" % (row["case"], row["outcome"]))
 

@@ -1,7 +1,7 @@
 """Scale under faults: N orgs in ONE run of playbooks/configure_sso.yml while 30 % of all requests are answered
 429 / 503 or reset at random → no org fails and every org ends exactly as a clean run leaves one.
 
-N is ``RELIABILITY_SCALE_ORGS`` (default 200).  The figures (retries seen in the emulator log, wall times)
+N is ``RELIABILITY_SCALE_ORGS`` (default 100, see below).  The figures (retries seen in the emulator log, wall times)
 go to docs/reliability.md.
 """
 
