@@ -5,7 +5,8 @@
 
 Request pattern (what a run costs, after the token):
 
-* per-type provider: 1 GET of ``/identityproviders/{type}``;
+* per-type provider: 1 GET of ``/identityproviders/{type}`` (+ the listing when it
+  answers 404, to tell "absent" from "not readable yet");
 * custom provider by ``name``: 1 GET of the listing + 1 GET of ``/{id}``;
   by ``id``: 1 GET of ``/{id}``;
 * + the listing when a change would disable or delete an enabled provider
@@ -46,6 +47,7 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp impor
     API_BASE,
     CUSTOM_TYPE,
     FAMILY_CUSTOM,
+    FAMILY_PER_TYPE,
     MAX_CUSTOM_PROVIDERS,
     PROVIDER_OPTIONS,
     SAML_TYPES,
@@ -202,6 +204,20 @@ class _Run:
                 return None, attempts
             self.sleep(min(delay, remaining))
             delay = min(delay * 2, 2.0)
+
+    def read_listed(self, ptype, provider_id, label):
+        """Read a provider the listing shows: a 404 then means "not readable yet" (eventual consistency).
+
+        Re-reads within consistency_timeout; never treats it as absent (that would re-create it or, for a
+        per-type provider, rewrite it from the options alone).
+        """
+        current, dummy = self.reread(ptype, provider_id, label)
+        if current is None:
+            raise GenesysModuleFail('The %s identity provider is listed by Genesys Cloud but could not be read (HTTP 404 '
+                                    'for %ss: the platform is eventually consistent after a change). Nothing was '
+                                    'changed; run the task again, or raise consistency_timeout.'
+                                    % (label, self.params.get('consistency_timeout')))
+        return current
 
 
 # ------------------------------------------------------------------ input
@@ -372,7 +388,7 @@ def _find_custom(run, params, current_id=None, name=None):
     if not matches:
         return None, None
     provider_id = matches[0].get('id')
-    current = run.read(CUSTOM_TYPE, provider_id, 'custom %r' % name)
+    current = run.read_listed(CUSTOM_TYPE, provider_id, 'custom %r' % name)
     return current, provider_id
 
 
@@ -442,6 +458,8 @@ def _core(run, ptype, state, desired, restore, metadata):
                                         'provider by its name.' % params['id'])
     else:
         current = run.read(ptype)
+        if current is None and any(classify_entity(e) == (FAMILY_PER_TYPE, ptype) for e in run.entities()):
+            current = run.read_listed(ptype, None, ptype)   # listed, so the 404 was eventual consistency
     label = _label(ptype, params if restore is None else (restore.get('provider') or {}), current)
 
     # ---- plan

@@ -40,8 +40,10 @@ description:
     base64 blobs) and the logo as size and SHA-256.
   - Requests of a converged run, after the token, are one C(GET) of the provider (a custom provider found by
     name costs one more, the listing). The listing is also read when a change disables or deletes an enabled
-    provider (lockout guard) or creates a custom provider (integration limit); C(GET /api/v2/organizations/me)
-    only when the org short name is needed and O(org_short_name) is not set (see O(org_short_name)).
+    provider (lockout guard), creates a custom provider (integration limit), or when a per-type C(GET) answers
+    404 (to tell "absent" from "not readable yet" - a provider the listing shows is re-read, never re-created);
+    C(GET /api/v2/organizations/me) only when the org short name is needed and O(org_short_name) is not set
+    (see O(org_short_name)).
   - Required permissions of the OAuth client, per Genesys Cloud, are C(sso:provider:view) and, for changes,
     C(sso:provider:add), C(sso:provider:edit) and C(sso:provider:delete).
 author:

@@ -571,6 +571,23 @@ def test_consistency_timeout_gives_a_warning_not_a_second_write(monkeypatch):
     assert [w[0] for w in api.writes()] == ['PUT']
 
 
+def test_listed_but_not_yet_readable_is_never_recreated(monkeypatch):
+    monkeypatch.setattr(idp_core.time, 'sleep', lambda s: None)
+    api = FakeIdpApi(providers={'okta': dict(RECORDED_OKTA_GET)},
+                     custom=[{'name': 'Corp', 'issuerURI': 'urn:c', 'endpointCompression': True}])
+    api._pending_404 = 2
+    result, dummy = run(api, type='okta', name='Okta renamed')
+    body = api.writes()[-1][2]
+    assert result['changed'] and body['logoImageData'] == RECORDED_OKTA_GET['logoImageData']  # merged, not rebuilt
+    api._pending_404 = 2
+    result, dummy = run(api, type='custom', name='Corp', display_on_login=True)
+    assert [w[0] for w in api.writes()] == ['PUT', 'PUT'] and len(api.custom) == 1
+    assert api.custom_by_name('Corp')[0]['endpointCompression'] is True
+    api._pending_404 = 1000
+    err = fail(api, type='custom', name='Corp', display_on_login=False, consistency_timeout=0)
+    assert 'listed by Genesys Cloud but could not be read' in err.msg and len(api.writes()) == 2
+
+
 def test_api_400_is_surfaced_with_cause_and_fix():
     api = FakeIdpApi()
     api.fail_next = ('PUT', 400, 'certificate.expired', 'The certificate has expired.')
