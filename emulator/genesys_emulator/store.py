@@ -1,7 +1,6 @@
 """In-memory state: orgs, OAuth clients, users, providers, tokens, rate-limit windows; seed and state file."""
 
 import copy
-import datetime
 import json
 import os
 import secrets
@@ -31,8 +30,17 @@ class SeedError(ValueError):
     pass
 
 
+_ISO_CACHE = [None, ""]
+
+
 def now_iso():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """UTC time as ``2026-01-02T03:04:05.678Z`` (the seconds part formatted once per second)."""
+    now = time.time()
+    sec = int(now)
+    if _ISO_CACHE[0] != sec:
+        _ISO_CACHE[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
+        _ISO_CACHE[0] = sec
+    return "%s.%03dZ" % (_ISO_CACHE[1], int((now - sec) * 1000))
 
 
 def stable_id(*parts):
