@@ -248,19 +248,31 @@ def test_api_400_surfaced_with_cause_fix_and_correlation_id(emu):
 
 
 def test_consistency_fault_404_after_write(emu):
-    emu.add_fault(method='GET', path='^/api/v2/identityproviders/ping$', not_found_after_write_ms=1200)
-    result = run_playbook(play(emu, [idp_task('create', dict(base_args('ping'), consistency_timeout=15))]))
+    emu.add_fault(method='GET', path='^/api/v2/identityproviders/(ping|purecloud)$', not_found_after_write_ms=1500)
+    tasks = [
+        idp_task('create', dict(base_args('ping'), relying_party_identifier='rp-ping', consistency_timeout=15)),
+        # another write, not waited for: the org's provider GETs answer 404 for a while again
+        idp_task('other write', {'type': 'purecloud', 'name': 'Login', 'consistency_timeout': 0}),
+        idp_task('update during the window', {'type': 'ping', 'slo_uri': 'https://idp.e2e.example/slo',
+                                              'consistency_timeout': 15}),
+    ]
+    result = run_playbook(play(emu, tasks))
     assert_ok(result)
     created = result.task('create')['result']
     assert created['changed'] is True and created['provider']['issuer_uri'] == 'https://idp.e2e.example/ping'
+    assert not any('could not be read back' in w for w in created.get('warnings', []))
+    assert any('could not be read back' in w for w in result.task('other write')['result'].get('warnings', []))
+    updated = result.task('update during the window')['result']
+    assert updated['changed'] is True and updated['changed_options'] == ['slo_uri']
+    assert updated['provider']['relying_party_identifier'] == 'rp-ping'  # merged with the real object, not rebuilt
     log = [(e['method'], e['path'], e['status']) for e in emu.requests()
            if e['path'].startswith('/api/v2/identityproviders')]
-    puts = [e for e in log if e[0] == 'PUT']
-    assert len(puts) == 1  # never re-created on a read
-    after_put = log[log.index(puts[0]) + 1:]
-    assert ('GET', '/api/v2/identityproviders/ping', 404) in after_put
-    assert after_put[-1] == ('GET', '/api/v2/identityproviders/ping', 200)
-    assert not any('could not be read back' in w for w in created.get('warnings', []))
+    ping_puts = [i for i, e in enumerate(log) if e[:2] == ('PUT', '/api/v2/identityproviders/ping')]
+    assert len(ping_puts) == 2  # the create and the update: never re-created on a read
+    after_create = log[ping_puts[0] + 1:]
+    assert ('GET', '/api/v2/identityproviders/ping', 404) in after_create
+    before_update = log[:ping_puts[1]]
+    assert ('GET', '/api/v2/identityproviders', 200) in before_update  # the listing told "not readable yet"
 
 
 # ------------------------------------------------------------------------------------------- backup/restore
