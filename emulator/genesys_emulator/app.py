@@ -12,6 +12,7 @@ import json
 import random
 import re
 import time
+import traceback
 import uuid
 from urllib.parse import parse_qs
 
@@ -184,7 +185,8 @@ class Emulator:
 
         try:
             await self._handle(scope, receive, send_wrapper, emu)
-        except Exception:  # never a traceback to the client  # pylint: disable=broad-except
+        except Exception:  # never a traceback to the client (only to the emulator's log)  # pylint: disable=broad-except
+            traceback.print_exc()
             if not state["started"]:
                 await self._send_error(send_wrapper, 500, "internal.server.error", STATUS_CODES[500][1], cid)
         finally:

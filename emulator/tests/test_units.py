@@ -70,3 +70,28 @@ def test_store_rate_window():
     assert st.hit("k", 2)[:2] == (True, 2)
     allowed, count, reset, limit = st.hit("k", 2)
     assert (allowed, count, limit) == (False, 3, 2) and 1 <= reset <= 60
+
+
+def test_unexpected_failure_is_500_error_body_without_traceback(capsys):
+    import asyncio
+
+    emulator = emu_app.Emulator(emu_store.Store({"orgs": [{"name": "u", "clients": [{"id": "c", "secret": "s"}]}]}))
+
+    async def broken(request):  # pylint: disable=unused-argument
+        raise KeyError("boom")
+    emulator.routes.insert(0, ("POST", __import__("re").compile("^/saml$"), broken))
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+    scope = {"type": "http", "method": "POST", "path": "/saml", "headers": [], "client": ("127.0.0.1", 1)}
+    asyncio.run(emulator(scope, receive, send))
+    assert sent[0]["status"] == 500
+    body = json.loads(sent[1]["body"])
+    assert body["code"] == "internal.server.error" and body["status"] == 500
+    assert "boom" not in sent[1]["body"].decode() and "Traceback" not in sent[1]["body"].decode()
+    assert "KeyError" in capsys.readouterr().err  # the traceback goes to the emulator's own log
+    assert emulator.log[-1]["status"] == 500
