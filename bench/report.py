@@ -137,6 +137,7 @@ def write_markdown(results, path, png_name):
              'Raw data: `bench/results.json`. Do not edit by hand: re-run the benchmark (`make bench`).' % (
                  results.get('command', 'bench/run.py'), m['date'], results['mode'], results.get('duration_s', 0)))
     L.append('')
+    L.extend(summary_section(results))
     L.append('## Machine')
     L.append('')
     L.append(_table(['item', 'value'], [
@@ -323,5 +324,63 @@ def targets_section(results):
     if not rows:
         return []
     L.append(_table(['target', 'where', 'measured', 'result'], rows))
+    L.append('')
+    return L
+
+
+def summary_section(results):
+    """A few sentences computed from the data: the headline numbers of this run."""
+    L = ['## Summary', '']
+    req = (results.get('requests') or {}).get('collection') or {}
+    if req:
+        L.append('- Requests per org (one provider, one preserved client): ' + ', '.join(
+            '%s %d (minimum %d)' % (sc, req[sc]['total'], req[sc]['minimum'])
+            for sc in ('fresh', 'converged', 'check') if sc in req) + '; check mode wrote %s.' % (
+                req.get('check', {}).get('writes', 'n/a')))
+    fleet = results.get('fleet') or {}
+    ratios = fleet.get('ratios') or []
+    if ratios:
+        big = max(r['size'] for r in ratios)
+        for r in ratios:
+            if r['size'] != big:
+                continue
+            parts = ['collection %.1f s' % r['collection']]
+            if r['sequential'] is not None:
+                parts.append('peer (a) %.1f s (collection %.2fx as fast)' % (r['sequential'], r['speedup_vs_sequential']))
+            if r['uri'] is not None:
+                parts.append('peer (b) %.1f s (collection %.2fx as fast)' % (r['uri'], r['speedup_vs_uri']))
+            L.append('- Fleet, %d orgs, %s, forks %s: %s.' % (big, r['scenario'], r['forks'], ', '.join(parts)))
+        with_uri = [r for r in ratios if r['speedup_vs_uri'] is not None]
+        if with_uri:
+            biggest = max(r['size'] for r in with_uri)
+            L.append('- Against peer (b) at the largest size where it ran (%d orgs): ' % biggest + ', '.join(
+                '%s forks %s %.2fx' % (r['scenario'], r['forks'], r['speedup_vs_uri'])
+                for r in with_uri if r['size'] == biggest) + '.')
+        med = dict(((m['tool'], m['scenario']), m) for m in sorted(fleet.get('medians', []), key=lambda m: m['size']))
+        coll = med.get(('collection', 'converged'))
+        if coll:
+            tph = None
+            for r in fleet.get('runs', []):
+                if r['tool'] == 'collection' and r['scenario'] == 'converged' and r.get('recap', {}).get('tasks_per_host'):
+                    tph = r['recap']['tasks_per_host']
+            L.append('- Why: the role runs %s host-tasks per org; at %d orgs a converged run used %.2f CPU-s per org '
+                     '(the sequential peer: latency-bound, almost no CPU). On 2 cores that CPU, not the 50 ms '
+                     'latency, sets the fleet time, so more forks do not help much.' % (
+                         tph if tph is not None else '?', coll['size'], coll['cpu_median'] / coll['size']))
+    if fleet.get('skipped'):
+        L.append('- %d planned fleet run(s) did not fit the time budget and were skipped (listed in section 2).'
+                 % len(fleet['skipped']))
+    pt = [r for r in results.get('per_task') or [] if r.get('action_over_module_cpu') is not None]
+    if pt:
+        L.append('- One task through the action plugin costs %s of the plain-module task in CPU (%s in wall time).' % (
+            '/'.join('%.2f' % r['action_over_module_cpu'] for r in pt),
+            '/'.join('%.2f' % r['action_over_module_wall'] for r in pt)) +
+            ' (%s).' % ', '.join(r['module'] for r in pt))
+    loads = [r['loadavg_before'][0] for r in fleet.get('runs', [])]
+    m = results['machine']
+    L.append('- Load: 1-minute load average %.1f at the start%s on %s cores shared with other work; '
+             'wall times are inflated accordingly, ratios and CPU times much less.' % (
+                 m['loadavg_start'][0], ', median %.1f before the fleet runs' % sorted(loads)[len(loads) // 2]
+                 if loads else '', m['nproc']))
     L.append('')
     return L

@@ -441,6 +441,8 @@ def parse_args(argv):
     p.add_argument('--code', choices=('head', 'worktree', 'live'), default='head',
                    help='code under test: a copy of the last commit (default), a copy of the working tree '
                         'taken at the start, or the live working tree')
+    p.add_argument('--render', metavar='RESULTS_JSON',
+                   help='only re-write performance.md and the plot from an existing results.json')
     p.add_argument('--keep-logs', action='store_true', help='keep bench/out/run-* (logs, inventories)')
     args = p.parse_args(argv)
     q = args.quick
@@ -458,8 +460,27 @@ def parse_args(argv):
     return args
 
 
+def render(args):
+    """Re-write performance.md and the plot from a results.json (same layout as a run writes)."""
+    with open(args.render) as f:
+        results = json.load(f)
+    out_dir = args.output_dir
+    out_md = os.path.join(out_dir, 'performance.md') if out_dir else os.path.join(harness.REPO, 'docs', 'performance.md')
+    out_png = os.path.join(out_dir, 'performance-fleet.png') if out_dir else os.path.join(
+        harness.REPO, 'docs', 'performance-fleet.png')
+    os.makedirs(os.path.dirname(out_md), exist_ok=True)
+    has_plot = bool((results.get('fleet') or {}).get('medians'))
+    if has_plot:
+        report.plot_fleet(results, out_png)
+    report.write_markdown(results, out_md, os.path.basename(out_png) if has_plot else None)
+    print('wrote %s%s' % (out_md, ', ' + out_png if has_plot else ''))
+    return 0
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.render:
+        return render(args)
     t_start = time.monotonic()
     harness.ensure_collections_link()
     out_root = os.path.join(harness.BENCH_DIR, 'out')
