@@ -313,14 +313,10 @@ def _is_worker(config):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
-    # the expensive module-scoped fixtures (one playbook run over many orgs) must run once: keep the tests
-    # that share one on the same worker (pytest.mark.xdist_group), spread the rest test by test
-    # (a worker re-parses "-n 2" and decides loadgroup before this hook runs: tell it too)
-    if hasattr(config, "workerinput"):
-        config.option.loadgroup = True
-    elif getattr(config.option, "dist", "no") == "load":
-        config.option.dist = "loadgroup"
-    config.addinivalue_line("markers", "xdist_group(name): tests that share an expensive fixture")
+    # the expensive module-scoped fixtures (one playbook run over many orgs) must run once: send each test file
+    # to one worker (xdist's loadgroup does not group under pytest 9: the @group suffix of node ids is lost)
+    if getattr(config.option, "dist", "no") == "load" and not hasattr(config, "workerinput"):
+        config.option.dist = "loadfile"
     config._rel_start = time.monotonic()
     config._rel_outcomes = {"passed": 0, "failed": 0}
     config._rel_full = _whole_suite(config)

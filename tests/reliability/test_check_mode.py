@@ -14,8 +14,6 @@ import pytest
 from conftest import CONFIGURE, connection, make_cert, role_group_vars, role_host_vars, run_core, run_playbook
 from test_fault_matrix_modules import providers_of
 
-pytestmark = pytest.mark.xdist_group("check_mode")
-
 OLD, _K1 = make_cert("old-signing.idp.example")
 NEW, _K2 = make_cert("new-signing.idp.example")
 BASE = dict(type="okta", issuer_uri="https://idp.cm.example/entity", sso_target_uri="https://idp.cm.example/sso",

@@ -17,8 +17,6 @@ from conftest import CONFIGURE, make_cert, role_group_vars, role_host_vars, run_
 from faults import HTML_PROXY_502, HTML_PROXY_LOGIN, MALFORMED_JSON, ExpireWhenFired, drain, fired_count, is_retry_warning
 from test_fault_matrix_modules import providers_of
 
-pytestmark = pytest.mark.xdist_group("playbook_matrix")
-
 CERT, _KEY = make_cert("playbook-matrix-idp.example")
 PROVIDER = dict(type="okta", issuer_uri="https://idp.pb.example/entity", sso_target_uri="https://idp.pb.example/sso",
                 certificates=[CERT], relying_party_identifier="genesys.cloud.reliability")

@@ -13,8 +13,6 @@ import pytest
 from conftest import CONFIGURE, _emulator_class, make_cert, role_group_vars, run_playbook
 from test_fault_matrix_modules import stable
 
-pytestmark = pytest.mark.xdist_group("scale")
-
 # 200 orgs cost ~1.7 CPU-s each of ansible-playbook here (measured: see docs/reliability.md), ~6 CPU-minutes in
 # all: more than the suite's share of the 15-minute `make test` on 2 cores.  `make reliability` runs 100;
 # RELIABILITY_SCALE_ORGS=200 gives the full figure.
