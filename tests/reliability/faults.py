@@ -98,6 +98,7 @@ class ExpireWhenFired(object):
         import requests  # its own session: the test thread uses the emulator's
 
         session = requests.Session()
+        session.trust_env = False  # else REQUESTS_CA_BUNDLE would override verify
         session.verify = self.emu.ca_path
         base = self.emu.url + "/_emulator/"
         deadline = time.monotonic() + self._limit
