@@ -116,7 +116,7 @@ def render(figures, session_info):
     problems = counts.get("bad_input_problems", {})
     w(_table([dict(module=k, n=v, p=problems.get(k, 0)) for k, v in sorted(bad.items())], [
         ("module", lambda r: r["module"]), ("hostile inputs tried", lambda r: r["n"]),
-        ("kinds of input not refused cleanly", lambda r: r["p"] if not r["p"] else "**%d**" % r["p"])]))
+        ("kinds (options × failure) not refused cleanly", lambda r: r["p"] if not r["p"] else "**%d**" % r["p"])]))
     w("\n- total hostile inputs: **%d**; kinds that sent a request: **%d**; kinds that raised an exception "
       "(a traceback): **%d** (the failing test lists each with an example)\n" % (
           sum(bad.values()), counts.get("bad_input_requests", {}).get("n", 0),
