@@ -250,3 +250,31 @@ def test_unreadable_read_never_leads_to_a_write(emu, body, content_type, tmp_pat
     assert writes == [], writes
     assert result.failed and result.get("msg")
     assert re.search(r"json|pars|unexpected|not valid|html|proxy|invalid (response|answer|body)", result["msg"], re.I)
+
+
+def test_failed_write_leaves_provider_and_a_usable_backup(emu, tmp_path, figures):
+    """A permanent fault on the write of an existing provider: the provider is untouched, the backup written before
+    the attempt holds exactly the previous provider, the failure tells where it is, and restore_from brings it back."""
+    org = "rel-idp"
+    first = _idp_args(emu, org, tmp_path, backup=False)
+    first["slo_uri"] = "https://idp.fault.example/slo"
+    assert not run_core("genesys_identity_provider", first).failed
+    before = providers_of(emu, org)
+    raw_before = [o for o in emu.state()["orgs"] if o["name"] == org][0]["providers"]["okta"]
+    emu.add_fault(org=org, method="PUT", path=r"^/api/v2/identityproviders/okta$", status=500, count=1)
+    second = _idp_args(emu, org, tmp_path / "backups")
+    second["issuer_uri"] = "https://idp.fault.example/entity-2"
+    result = run_core("genesys_identity_provider", second)
+    emu.clear_faults()
+    assert result.failed and re.search(r"\b500\b", result["msg"]), result.get("msg")
+    assert providers_of(emu, org) == before
+    backups = glob.glob(os.path.join(str(tmp_path / "backups"), "**", "*.json"), recursive=True)
+    assert len(backups) == 1, backups
+    with open(backups[0]) as handle:
+        saved = json.load(handle)["provider"]
+    for key in ("issuerURI", "ssoTargetURI", "sloURI", "certificates"):
+        assert saved.get(key) == raw_before.get(key), key
+    restored = run_core("genesys_identity_provider", dict(connection(emu, org), restore_from=backups[0]))
+    assert not restored.failed, restored.get("msg")
+    assert providers_of(emu, org) == before
+    assert result.get("backup_file") == backups[0], "the failed task does not say where the backup of the provider is"
