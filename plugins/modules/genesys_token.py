@@ -102,28 +102,25 @@ author:
 '''
 
 EXAMPLES = r'''
-- name: Get a token once, then use it for every other module of the play
-  hosts: genesys_orgs
-  connection: local
-  gather_facts: false
-  tasks:
-    - name: Client-credentials grant
-      genesyscloud.sso.genesys_token:
-        region: eu-west-1
-        client_id: "{{ genesys_client_id }}"
-        client_secret: "{{ genesys_client_secret }}"
-      register: genesys_auth
+# In a play over the orgs (e.g. hosts: genesys_orgs, connection: local, gather_facts: false):
+# get a token once, then use it for every other module of the play.
+- name: Client-credentials grant
+  genesyscloud.sso.genesys_token:
+    region: eu-west-1
+    client_id: "{{ genesys_client_id }}"
+    client_secret: "{{ genesys_client_secret }}"
+  register: genesys_auth
 
-    - name: Later tasks reuse the token through the action group
-      module_defaults:
-        group/genesyscloud.sso.genesys:
-          region: eu-west-1
-          access_token: "{{ genesys_auth.access_token }}"
-      block:
-        - name: Check the automation client still works
-          genesyscloud.sso.genesys_oauth_check:
-            client_id: "{{ bot_client_id }}"
-            client_secret: "{{ bot_client_secret }}"
+- name: Later tasks reuse the token through the action group
+  module_defaults:
+    group/genesyscloud.sso.genesys:
+      region: eu-west-1
+      access_token: "{{ genesys_auth.access_token }}"
+  block:
+    - name: Check the automation client still works
+      genesyscloud.sso.genesys_oauth_check:
+        client_id: "{{ bot_client_id }}"
+        client_secret: "{{ bot_client_secret }}"
 
 - name: Token and organization from environment variables (GENESYSCLOUD_REGION, ..._OAUTHCLIENT_ID/_SECRET)
   genesyscloud.sso.genesys_token:
