@@ -14,7 +14,10 @@ It keeps the module contract:
 * check mode and diff mode are honoured;
 * every ``no_log`` value (and every value the core registers as secret) is
   masked in the result exactly as ``AnsibleModule`` would mask it
-  (``invocation.module_args`` included).
+  (``invocation.module_args`` included);
+* ``invocation`` is returned exactly when the running ansible-core's
+  ``AnsibleModule`` would return it: always before 2.21, only with
+  ``INJECT_INVOCATION`` (``ANSIBLE_INJECT_INVOCATION``) enabled from 2.21 on.
 
 Set the variable ``genesyscloud_sso_execution: module`` (task, host or play
 vars) to run the plain module instead, e.g. on a delegated jump host.
@@ -28,9 +31,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible import constants as C
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.common.parameters import remove_values
+from ansible.module_utils.common.parameters import PASS_VARS, remove_values
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
@@ -64,6 +68,17 @@ def validate_module_args(spec, args, module_name):
         if isinstance(error, UnsupportedError):
             msg = 'Unsupported parameters for ({name}) {kind}: {msg}'.format(name=module_name, kind='module', msg=msg)
     return validation, msg, warnings
+
+
+def invocation_wanted(task_vars=None):
+    """Whether ``AnsibleModule`` of the running ansible-core would add ``invocation`` to a result.
+
+    Before 2.21 it always does. From 2.21 on only when the ``INJECT_INVOCATION`` setting
+    (default false) is enabled; registered results are no longer stripped of it either.
+    """
+    if 'inject_invocation' not in PASS_VARS:
+        return True
+    return bool(C.config.get_config_value('INJECT_INVOCATION', variables=task_vars or {}))
 
 
 def mask_result(result, no_log_values):
@@ -102,10 +117,23 @@ class GenesysActionBase(ActionBase):
             return self._censor(result)
         result = super(GenesysActionBase, self).run(tmp, task_vars)
         return self._censor(self.run_core(result, dict(self._task.args), self._task.action,
-                                          check_mode=self._task.check_mode, diff_mode=self._task.diff))
+                                          check_mode=self._task.check_mode, diff_mode=self._task.diff,
+                                          inject_invocation=invocation_wanted(task_vars)))
 
-    def run_core(self, result, args, module_name, check_mode=False, diff_mode=False):
-        """Validate ``args``, run the core, shape and mask the result (no Ansible task objects needed)."""
+    def run_core(self, result, args, module_name, check_mode=False, diff_mode=False, inject_invocation=None):
+        """Validate ``args``, run the core, shape and mask the result (no Ansible task objects needed).
+
+        ``inject_invocation``: add ``invocation.module_args``; None means as the running core's
+        ``AnsibleModule`` does by default (see ``invocation_wanted``).
+        """
+        if inject_invocation is None:
+            inject_invocation = invocation_wanted()
+        result = self._shape(result, args, module_name, check_mode, diff_mode)
+        if not inject_invocation:
+            result.pop('invocation', None)
+        return result
+
+    def _shape(self, result, args, module_name, check_mode, diff_mode):
         spec = self.SPEC
         validation, error_msg, warnings = validate_module_args(spec, args, module_name)
         no_log_values = set(validation._no_log_values)

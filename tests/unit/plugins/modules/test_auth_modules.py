@@ -13,6 +13,7 @@ import json
 import pytest
 import requests
 
+from ansible.module_utils.common.parameters import PASS_VARS
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.genesyscloud.sso.plugins.modules import genesys_oauth_check, genesys_token
@@ -71,6 +72,8 @@ def run(module, args, capsys, check=False):
 
 
 CONN = dict(api_url='https://api.example.test', retries=2, timeout=5)
+# ansible-core >= 2.21 returns ``invocation`` only when asked to (INJECT_INVOCATION); older cores always do
+CAN_REQUEST_INVOCATION = 'inject_invocation' in PASS_VARS
 
 
 @pytest.mark.parametrize('check', [False, True])
@@ -80,8 +83,20 @@ def test_token_module(http, capsys, check):
     assert rc == 0 and res['changed'] is False
     assert res['access_token'] == 'minted-token-abc123' and res['expires_in'] == 7200
     assert res['organization'] == dict(id='org-1', name='Acme', short_name='acme')
-    assert res['invocation']['module_args']['client_secret'] == 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
+    assert ('invocation' in res) is not CAN_REQUEST_INVOCATION
+    assert 's3cret-value' not in json.dumps(res)
     assert http[0] == [('POST', '/oauth/token'), ('GET', '/api/v2/organizations/me')]
+
+
+def test_token_module_invocation_masks_no_log(http, capsys):
+    args = dict(CONN, client_id='good', client_secret='s3cret-value')
+    if CAN_REQUEST_INVOCATION:
+        args['_ansible_inject_invocation'] = True
+    rc, res = run(genesys_token, args, capsys)
+    assert rc == 0
+    assert res['invocation']['module_args']['client_secret'] == 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
+    assert res['invocation']['module_args']['client_id'] == 'good'
+    assert 's3cret-value' not in json.dumps(res)
 
 
 def test_token_module_retries_429(http, capsys, monkeypatch):

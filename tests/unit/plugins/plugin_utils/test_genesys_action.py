@@ -13,6 +13,7 @@ import json
 import pytest
 import requests
 
+from ansible.module_utils.common.parameters import PASS_VARS
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import (
@@ -24,6 +25,8 @@ from ansible_collections.genesyscloud.sso.plugins.action import genesys_token as
 from ansible_collections.genesyscloud.sso.plugins.action import genesys_oauth_check as check_action
 
 NAME = 'genesyscloud.sso.test_mod'
+# ansible-core >= 2.21: AnsibleModule returns ``invocation`` only when asked to (INJECT_INVOCATION); older cores always do
+CAN_REQUEST_INVOCATION = 'inject_invocation' in PASS_VARS
 
 
 def demo_core(params, ctx):
@@ -62,9 +65,11 @@ def new_action(cls):
     return cls.__new__(cls)  # run_core needs no task/connection objects
 
 
-def module_result(spec, core, args, capsys, check=False, diff=False):
+def module_result(spec, core, args, capsys, check=False, diff=False, inject_invocation=False):
     full = dict(args)
     full.update(_ansible_module_name=NAME, _ansible_check_mode=check, _ansible_diff=diff)
+    if inject_invocation and CAN_REQUEST_INVOCATION:
+        full['_ansible_inject_invocation'] = True
     with patch_module_args(full):
         with pytest.raises(SystemExit):
             run_module(spec, core)
@@ -72,8 +77,9 @@ def module_result(spec, core, args, capsys, check=False, diff=False):
     return json.loads(out[out.index('{'):])
 
 
-def action_result(cls, args, check=False, diff=False, name=NAME):
-    return new_action(cls).run_core({}, dict(args), name, check_mode=check, diff_mode=diff)
+def action_result(cls, args, check=False, diff=False, name=NAME, inject_invocation=None):
+    return new_action(cls).run_core({}, dict(args), name, check_mode=check, diff_mode=diff,
+                                    inject_invocation=inject_invocation)
 
 
 def normalise(result):
@@ -102,10 +108,12 @@ CASES = [
 
 @pytest.mark.parametrize('case,args', CASES, ids=[c[0] for c in CASES])
 @pytest.mark.parametrize('check', [False, True])
-def test_action_path_equals_module_path(case, args, check, capsys):
-    mod = module_result(DEMO_SPEC, demo_core, args, capsys, check=check)
-    act = action_result(DemoAction, args, check=check)
+@pytest.mark.parametrize('inject', [None, True], ids=['invocation-default', 'invocation-requested'])
+def test_action_path_equals_module_path(case, args, check, inject, capsys):
+    mod = module_result(DEMO_SPEC, demo_core, args, capsys, check=check, inject_invocation=inject)
+    act = action_result(DemoAction, args, check=check, inject_invocation=inject)
     assert normalise(act) == normalise(mod)
+    assert ('invocation' in act) is (inject or not CAN_REQUEST_INVOCATION)
     text = json.dumps(act)
     assert 'pw-secret-1' not in text and 'tok-secret-9' not in text and 'runtime-secret-1' not in text
 
@@ -115,8 +123,10 @@ def test_specific_messages():
     assert msg.startswith('Unsupported parameters for (%s) module: bogus. Supported parameters include:' % NAME)
     assert action_result(DemoAction, dict(name='n', other='o', count=1))['msg'] == 'parameters are mutually exclusive: name|other'
     assert 'count' in action_result(DemoAction, dict(mode='b'))['msg']
-    res = action_result(DemoAction, dict(name='n1', password='pw-secret-1'))
+    res = action_result(DemoAction, dict(name='n1', password='pw-secret-1'), inject_invocation=True)
     assert res['invocation']['module_args']['password'] == 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
+    assert res['invocation']['module_args']['name'] == 'n1'
+    assert 'invocation' not in action_result(DemoAction, dict(name='n1'), inject_invocation=False)
     assert res['echo'] == 'pw=******** name=n1' and res['runtime'] == 'value ********'
     assert res['warnings'] == ['careful'] and res['changed'] is True and res['flag'] is True
 
@@ -189,8 +199,8 @@ CONN = dict(api_url='https://api.example.test', timeout=5, retries=0)
 @pytest.mark.parametrize('check', [False, True])
 def test_genesys_token_both_paths(fake_http, capsys, check):
     args = dict(CONN, client_id='good', client_secret='s3cret-value', include_organization=True)
-    mod = module_result(token_module.SPEC, token_module.core, args, capsys, check=check)
-    act = action_result(token_action.ActionModule, args, check=check, name=NAME)
+    mod = module_result(token_module.SPEC, token_module.core, args, capsys, check=check, inject_invocation=True)
+    act = action_result(token_action.ActionModule, args, check=check, name=NAME, inject_invocation=True)
     assert normalise(mod) == normalise(act)
     assert act['access_token'] == 'minted-token-abc123' and act['changed'] is False
     assert act['organization'] == dict(id='org-1', name='Acme', short_name='acme')
