@@ -69,7 +69,8 @@ def render(figures, session_info):
     w("- run finished: %s UTC, %s, Python %s, ansible-core %s" % (
         session_info["finished"], session_info["host"], session_info["python"], session_info["ansible"]))
     w("- tests: %(passed)d passed, %(failed)d failed, %(total)d in all; wall time %(wall).1f s "
-      "(pytest-xdist workers: %(workers)s)\n" % session_info)
+      "(pytest-xdist workers: %(workers)s); load average at the end %(load)s (other work on the machine "
+      "stretches every time below)\n" % session_info)
 
     fm = rows.get("fault_matrix", [])
     transient = [r for r in fm if r.get("kind") == "transient"]
@@ -164,4 +165,5 @@ def session_info(passed, failed, total, wall, workers):
     return dict(finished=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
                 host="%s, %d CPUs" % (platform.machine(), os.cpu_count() or 0),
                 python=platform.python_version(), ansible=ansible_version,
-                passed=passed, failed=failed, total=total, wall=wall, workers=workers)
+                passed=passed, failed=failed, total=total, wall=wall, workers=workers,
+                load="%.1f / %.1f / %.1f" % os.getloadavg())
