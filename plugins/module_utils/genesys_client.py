@@ -376,7 +376,11 @@ class GenesysClient:
         self._token_info = None
         self._reauthed = False
 
-        self.timeout = float(params.get('timeout') or 30.0)
+        timeout = params.get('timeout')
+        self.timeout = 30.0 if timeout is None else float(timeout)
+        if not 0 < self.timeout < 86400:  # also refuses nan and inf
+            raise GenesysError(code='invalid.timeout', message='timeout %r is not a number of seconds above 0' % timeout,
+                               hint='Fix: set timeout to the seconds to wait for each request, e.g. 30')
         retries = params.get('retries')
         self.retries = 5 if retries is None else max(0, int(retries))
         self.client_id = params.get('client_id')
@@ -495,6 +499,8 @@ class GenesysClient:
             body = _parse_body(resp)
             if 200 <= status < 300 and isinstance(body, dict) and body.get('access_token'):
                 break
+            if 200 <= status < 300 and not isinstance(body, dict):
+                raise _unreadable_answer(resp, 'POST', TOKEN_PATH, self.client_id)
             retry_possible = attempt < self.retries
             if _is_rate_limited_token_answer(status, body) and retry_possible:
                 attempt += 1
@@ -540,6 +546,9 @@ class GenesysClient:
                 resp = self.session.request(method, url, timeout=self.timeout, verify=self.verify, **kwargs)
             except Exception as exc:  # requests' transport errors
                 if not HAS_REQUESTS or not isinstance(exc, requests.exceptions.RequestException):
+                    setting = _setting_error(exc, self.params)
+                    if setting is not None:
+                        raise setting
                     raise
                 never_sent = _connection_never_sent(exc)
                 tls = isinstance(exc, requests.exceptions.SSLError)
@@ -610,6 +619,8 @@ class GenesysClient:
                 continue
             break
         if 200 <= status < 300:
+            if resp.content and not isinstance(data, (dict, list)):
+                raise _unreadable_answer(resp, method, path, self.client_id)
             return status, (data if isinstance(data, (dict, list)) else None)
         if status == 404 and expect_404:
             return 404, None
@@ -658,6 +669,35 @@ class GenesysClient:
             self.session.close()
         except Exception:  # pragma: no cover
             pass
+
+
+def _unreadable_answer(resp, method, path, client_id):
+    """A 2xx answer whose body is not the JSON the API sends (a proxy page, a cut-off answer)."""
+    ctype = resp.headers.get('Content-Type') or 'no Content-Type'
+    try:
+        snippet = ' '.join((resp.text or '')[:100].split())
+    except Exception:  # pragma: no cover
+        snippet = ''
+    return GenesysError(
+        status=resp.status_code, code='invalid.response', method=method, path=path, client_id=client_id,
+        message='the answer is not valid JSON (%s): %s' % (ctype, snippet),
+        correlation_id=_correlation_id(resp, None),
+        hint='Cause: something between this host and Genesys Cloud (a proxy, a captive portal, a gateway) answered '
+             'instead of the API, or the answer was cut off; it is not used, so nothing is decided from it. Fix: '
+             'check api_url/login_url and HTTPS_PROXY/NO_PROXY, then run the task again')
+
+
+def _setting_error(exc, params):
+    """GenesysError for a connection setting that requests refuses before connecting, else None."""
+    text = _first_line(exc)
+    if isinstance(exc, OSError) and 'CA certificate bundle' in text:
+        return GenesysError(code='invalid.ca_path', message='ca_path %r is not a readable PEM file of CA '
+                            'certificates (%s)' % (params.get('ca_path'), text),
+                            hint='Fix: set ca_path (or GENESYSCLOUD_CA_PATH) to the PEM file of the private CA')
+    if isinstance(exc, ValueError) and 'timeout' in text.lower():
+        return GenesysError(code='invalid.timeout', message='timeout %r is not a positive number of seconds (%s)'
+                            % (params.get('timeout'), text), hint='Fix: set timeout to a number of seconds above 0')
+    return None
 
 
 def _parse_body(resp):
