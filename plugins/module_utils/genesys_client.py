@@ -440,14 +440,14 @@ class GenesysClient:
             if not params.get('access_token'):
                 missing.append('access_token')
         else:
-            if not self.client_id:
+            if not _filled(self.client_id):
                 missing.append('client_id')
-            if not self._client_secret:
+            if not _filled(self._client_secret):
                 missing.append('client_secret')
             if grant == 'password':
                 missing.extend(k for k in ('username', 'password') if not params.get(k))
             elif grant == 'saml2_bearer':
-                missing.extend(k for k in ('assertion', 'org_name') if not params.get(k))
+                missing.extend(k for k in ('assertion', 'org_name') if not _filled(params.get(k)))
         if missing:
             raise GenesysError(code='missing.credentials',
                                message='grant %s needs %s' % (grant, ', '.join(missing)),
@@ -669,6 +669,11 @@ class GenesysClient:
             self.session.close()
         except Exception:  # pragma: no cover
             pass
+
+
+def _filled(value):
+    """A credential that is more than blanks (a blank secret would also make no_log mask every space)."""
+    return bool(value and str(value).strip())
 
 
 def _unreadable_answer(resp, method, path, client_id):
