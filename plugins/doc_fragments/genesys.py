@@ -24,6 +24,8 @@ options:
     description:
       - Base URL of the platform API, overriding the one O(region) gives, for example the URL of the
         bundled Genesys Cloud emulator.
+      - Must be an C(https://) URL (the client secret is sent to it); C(http://) URLs and URLs with
+        spaces, line breaks or control characters are refused before any request.
       - Falls back to the E(GENESYSCLOUD_API_URL) environment variable.
     type: str
   login_url:
@@ -31,6 +33,8 @@ options:
       - Base URL of the OAuth login service, overriding the one O(region) gives.
       - When only O(api_url) is set and it starts with C(https://api.), the login host is derived
         from it as the SDKs do; otherwise it defaults to O(api_url).
+      - Must be an C(https://) URL (the client secret is sent to it); C(http://) URLs and URLs with
+        spaces, line breaks or control characters are refused before any request.
       - Falls back to the E(GENESYSCLOUD_LOGIN_URL) environment variable.
     type: str
   client_id:

@@ -411,8 +411,17 @@ class GenesysClient:
         region = params.get('region')
         self.domain = resolve_region(region) if region else None
         for name, url in (('api_url', api_url), ('login_url', login_url)):
-            if url and not re.match(r'^https?://[^/\s]+', url):
-                raise GenesysError(code='invalid.url', message='%s %r is not an http(s) URL' % (name, url),
+            if url is None:
+                continue
+            if re.search(r'[\s\x00-\x1f\x7f]', url):
+                raise GenesysError(code='invalid.url', message='%s %r contains a space, line break or control character'
+                                   % (name, url), hint='Fix: give a URL such as https://api.mypurecloud.com')
+            if re.match(r'^http://', url, re.I):
+                raise GenesysError(code='invalid.url', message='%s %r uses http://: the client secret and the token would '
+                                   'travel unencrypted; only https:// is accepted' % (name, url),
+                                   hint='Fix: give an https URL such as https://api.mypurecloud.com')
+            if not re.match(r'^https://[^/?#@]+(/|$)', url):
+                raise GenesysError(code='invalid.url', message='%s %r is not an https URL' % (name, url),
                                    hint='Fix: give a URL such as https://api.mypurecloud.com')
         if api_url is None:
             if self.domain is None:

@@ -388,7 +388,7 @@ def test_real_session_proxies_from_env_and_connection_refused(monkeypatch):
     port = sock.getsockname()[1]
     sock.close()
     sleeps = []
-    c = GenesysClient(dict(api_url='http://127.0.0.1:%d' % port, client_id='a', client_secret='b', retries=2,
+    c = GenesysClient(dict(api_url='https://127.0.0.1:%d' % port, client_id='a', client_secret='b', retries=2,
                            timeout=2), sleep=sleeps.append)
     assert c.session.trust_env is True
     started = time.time()
