@@ -35,7 +35,7 @@ from ansible import constants as C
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import PASS_VARS, remove_values
-from ansible.module_utils.errors import UnsupportedError
+from ansible.module_utils.errors import NoLogError, UnsupportedError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import (
@@ -58,16 +58,100 @@ def validate_module_args(spec, args, module_name):
         spec['argument_spec'],
         **dict((k, spec[k]) for k in SPEC_RULE_KEYS if k in spec)
     )
-    validation = validator.validate(dict(args or {}))
+    try:
+        validation = validator.validate(dict(args or {}))
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        # ansible-core's validator (and so AnsibleModule) crashes on some shapes, e.g. a dict option with
+        # suboptions given a list of numbers; fail cleanly naming the option instead
+        return _CrashedValidation(spec['argument_spec'], args), _crash_message(spec['argument_spec'], args, exc), []
     warnings = ['Both option {option} and its alias {alias} are set.'.format(option=w['option'], alias=w['alias'])
                 for w in validation._warnings]
     msg = None
     if validation.error_messages:
-        error = validation.errors[0]
+        errors = list(validation.errors)
+        error = errors[0]
         msg = validation.errors.msg
+        if isinstance(error, NoLogError):
+            # e.g. a dict option given 'a': the no_log scan's message does not name the option; the type
+            # error that follows does ("argument 'expect' is of type str and we were unable to convert to dict")
+            named = [e for e in errors if not isinstance(e, NoLogError)]
+            if named:
+                error, msg = named[0], named[0].msg
         if isinstance(error, UnsupportedError):
             msg = 'Unsupported parameters for ({name}) {kind}: {msg}'.format(name=module_name, kind='module', msg=msg)
     return validation, msg, warnings
+
+
+def _iter_subvalues(value):
+    """The dicts below an option with suboptions (a dict, or a list of dicts); other shapes yield nothing."""
+    if isinstance(value, dict):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                yield item
+
+
+def _find_bad_shape(argument_spec, args, prefix=''):
+    """Name and message of the first option with suboptions whose value is neither a dict nor a list of dicts."""
+    for name, opt in (argument_spec or {}).items():
+        if not isinstance(args, dict) or not isinstance(opt, dict):
+            continue
+        keys = [name] + list(opt.get('aliases') or [])
+        present = [k for k in keys if k in args]
+        if not present or not opt.get('options'):
+            continue
+        value = args[present[0]]
+        full = prefix + present[0]
+        if value is None:
+            continue
+        if opt.get('type', 'str') == 'dict' and not isinstance(value, (dict, str)):
+            return full, "argument '%s' is of type %s and we were unable to convert to dict: %s cannot be " \
+                         "converted to a dict" % (full, type(value).__name__, type(value))
+        if isinstance(value, list) and any(not isinstance(item, (dict, str)) for item in value):
+            return full, "value of '%s' must be of type dict or list of dicts" % full
+        if not isinstance(value, (list, dict, str)):
+            return full, "value of '%s' must be of type dict or list of dicts" % full
+        for sub in _iter_subvalues(value):
+            found = _find_bad_shape(opt['options'], sub, full + '.')
+            if found:
+                return found
+    return None
+
+
+def _crash_message(argument_spec, args, exc):
+    found = _find_bad_shape(argument_spec, args)
+    if found:
+        return found[1]
+    return 'argument validation failed (%s); check the types of the options given' % type(exc).__name__
+
+
+def _collect_no_log(argument_spec, args, out):
+    """no_log values of ``args`` (suboptions included), collected without ansible-core's validator."""
+    if not isinstance(args, dict):
+        return out
+    for name, opt in (argument_spec or {}).items():
+        if not isinstance(opt, dict):
+            continue
+        for key in [name] + list(opt.get('aliases') or []):
+            if key not in args:
+                continue
+            value = args[key]
+            if opt.get('no_log') and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                out.add(str(value))
+            if opt.get('options'):
+                for sub in _iter_subvalues(value):
+                    _collect_no_log(opt['options'], sub, out)
+    return out
+
+
+class _CrashedValidation:
+    """Stands in for ``ValidationResult`` when ansible-core's validator raised."""
+
+    def __init__(self, argument_spec, args):
+        self._no_log_values = _collect_no_log(argument_spec, args, set())
+        self._warnings = []
+        self.validated_parameters = dict(args or {})
 
 
 def invocation_wanted(task_vars=None):
@@ -82,7 +166,12 @@ def invocation_wanted(task_vars=None):
 
 
 def mask_result(result, no_log_values):
-    """Mask like ``AnsibleModule._return_formatted``: no_log values out, top-level bools/None kept."""
+    """Mask like ``AnsibleModule._return_formatted``: no_log values out, top-level bools/None kept.
+
+    Blank (empty or whitespace-only) values are not masked: masking them would replace every space of the
+    output (the client refuses blank secrets anyway).
+    """
+    no_log_values = set(v for v in (no_log_values or ()) if not (isinstance(v, str) and not v.strip()))
     keep = dict((k, v) for k, v in result.items() if v is None or isinstance(v, bool))
     masked = remove_values(result, no_log_values) if no_log_values else dict(result)
     masked.update(keep)
