@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import re
 import time
 
 from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import (
@@ -192,8 +193,29 @@ def check_client(params, target, ctx):
     return report.entry
 
 
+_PROBE_RE = re.compile(r'^/api/v2/[^\s\x00-\x1f\x7f]*$')
+
+
+def _validate_probe_paths(params):
+    """Refuse a probe path that would leave the API host or break the request line, before any request."""
+    lists = [('probe_paths', params.get('probe_paths'))]
+    for index, entry in enumerate(params.get('clients') or []):
+        if isinstance(entry, dict) and entry.get('probe_paths') is not None:
+            lists.append(('clients[%d].probe_paths' % index, entry.get('probe_paths')))
+    for option, paths in lists:
+        for path in paths or []:
+            text = path if isinstance(path, str) else repr(path)
+            segments = path.split('?')[0].split('/') if isinstance(path, str) else []
+            if (not isinstance(path, str) or not _PROBE_RE.match(path) or '//' in path or '\\' in path
+                    or '..' in segments or '.' in segments):
+                raise GenesysModuleFail(
+                    '%s: %r is not an API path; each probe path must start with /api/v2/ and contain no scheme, host, '
+                    'dot segment, space, line break or control character (e.g. /api/v2/organizations/me)' % (option, text[:200]))
+
+
 def core(params, ctx):
     """Check every client; read-only (changed false, same in check mode)."""
+    _validate_probe_paths(params)
     reports = [check_client(params, target, ctx) for target in _targets(params)]
     failed = [r['name'] or r['client_id'] for r in reports if not r['passed']]
     result = dict(changed=False, passed=not failed, failed_clients=failed, report=copy.deepcopy(reports))
