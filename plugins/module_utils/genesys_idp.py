@@ -208,7 +208,8 @@ def normalize_name_id_format(value, strict=True):
 
 
 def _is_https_url(value):
-    return bool(re.match(r'^https://[^/\s]+', value or ''))
+    # a host, and no space, line break or control character anywhere (header injection, broken redirects)
+    return bool(re.match(r'^https://[^/?#@\s]+(?:[/?#][^\s]*)?$', value or '')) and not re.search(r'[\x00-\x1f\x7f]', value)
 
 
 def build_desired(ptype, options, certificates=None):
@@ -249,7 +250,7 @@ def build_desired(ptype, options, certificates=None):
         else:
             desired[field] = str(value)
     target = desired.get('ssoTargetURI')
-    if target and not _is_https_url(target):
+    if target is not None and not _is_https_url(target):
         raise IdpError('sso_target_uri %r must be an https:// URL (Genesys Cloud answers 400 invalid.target.url '
                        'otherwise)' % target)
     return desired

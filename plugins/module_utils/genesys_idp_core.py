@@ -519,36 +519,13 @@ def _core(run, ptype, state, desired, restore, metadata):
     if changed and not ctx.check_mode:
         if params.get('backup'):
             result['backup_file'] = _write_backup(run, ptype, current)
-        if write == 'DELETE':
-            action = 'delete the %s identity provider' % label
-            run.call(action, 'DELETE', provider_path(ptype, provider_id), expect_404=True)
-            end_state = None
-        else:
-            verb = 'create' if current is None else 'update'
-            action = '%s the %s identity provider' % (verb, label)
-            if write == 'POST':
-                status, data = run.call(action, 'POST', API_BASE, body=payload)
-                provider_id = (data or {}).get('id')
-                if not provider_id:
-                    raise GenesysModuleFail('Genesys Cloud created the %s identity provider but returned no id; '
-                                            'run the task again (it finds the provider by name).' % label)
-                result['id'] = provider_id
-            else:
-                run.call(action, 'PUT', provider_path(ptype, provider_id), body=payload)
-            end_state, attempts = run.reread(ptype, provider_id, label)
-            if end_state is None:
-                ctx.warn('The %s identity provider was written but could not be read back within %ss (the platform '
-                         'is eventually consistent); the result shows the values sent. Raise consistency_timeout '
-                         'to wait longer.' % (label, params.get('consistency_timeout')))
-                end_state = dict(payload)
-                if provider_id:
-                    end_state['id'] = provider_id
-            elif restore is None:
-                missing = changed_fields(end_state, desired)
-                if missing:
-                    ctx.warn('Genesys Cloud did not keep the value(s) of %s for the %s identity provider; the next run '
-                             'will try again.' % (', '.join(sorted(set(FIELD_TO_OPTION.get(f, f) for f in missing))),
-                                                  label))
+        try:
+            end_state = _write(run, ptype, write, payload, current, provider_id, label, desired, restore, result)
+        except GenesysModuleFail as exc:
+            # the backup was written: the failed task still says where it is (to restore from it)
+            if result.get('backup_file'):
+                exc.extra.setdefault('backup_file', result['backup_file'])
+            raise
         result['provider'] = sanitize(ptype, end_state) if end_state is not None else {}
         result['certificates'] = certificate_summaries(end_state)
     elif changed and ctx.check_mode:
@@ -563,6 +540,42 @@ def _core(run, ptype, state, desired, restore, metadata):
                                                       relying_party_identifier=rpi, org_short_name=org_short)
     result['api_requests'] = getattr(run.client, 'request_count', None)
     return result
+
+
+def _write(run, ptype, write, payload, current, provider_id, label, desired, restore, result):
+    """Send the write and read the provider back; returns the end state (sets result['id'] on a create)."""
+    params, ctx = run.params, run.ctx
+    if write == 'DELETE':
+        action = 'delete the %s identity provider' % label
+        run.call(action, 'DELETE', provider_path(ptype, provider_id), expect_404=True)
+        end_state = None
+    else:
+        verb = 'create' if current is None else 'update'
+        action = '%s the %s identity provider' % (verb, label)
+        if write == 'POST':
+            status, data = run.call(action, 'POST', API_BASE, body=payload)
+            provider_id = (data or {}).get('id')
+            if not provider_id:
+                raise GenesysModuleFail('Genesys Cloud created the %s identity provider but returned no id; '
+                                        'run the task again (it finds the provider by name).' % label)
+            result['id'] = provider_id
+        else:
+            run.call(action, 'PUT', provider_path(ptype, provider_id), body=payload)
+        end_state, attempts = run.reread(ptype, provider_id, label)
+        if end_state is None:
+            ctx.warn('The %s identity provider was written but could not be read back within %ss (the platform '
+                     'is eventually consistent); the result shows the values sent. Raise consistency_timeout '
+                     'to wait longer.' % (label, params.get('consistency_timeout')))
+            end_state = dict(payload)
+            if provider_id:
+                end_state['id'] = provider_id
+        elif restore is None:
+            missing = changed_fields(end_state, desired)
+            if missing:
+                ctx.warn('Genesys Cloud did not keep the value(s) of %s for the %s identity provider; the next run '
+                         'will try again.' % (', '.join(sorted(set(FIELD_TO_OPTION.get(f, f) for f in missing))),
+                                              label))
+    return end_state
 
 
 def _check_create(run, ptype, payload):

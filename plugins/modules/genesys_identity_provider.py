@@ -101,7 +101,8 @@ options:
     type: str
   sso_target_uri:
     description:
-      - The IdP's SAML sign-in URL (C(ssoTargetURI)); must be an C(https://) URL.
+      - The IdP's SAML sign-in URL (C(ssoTargetURI)); must be an C(https://) URL without spaces, line breaks or
+        control characters (checked before IdP metadata is fetched or any request is sent).
     type: str
   slo_uri:
     description:
