@@ -215,6 +215,9 @@ def write_markdown(results, path, png_name):
                  'cut some, listed below).' % (
                      s['latency_ms'], s['reps_small'], max(s['sizes']), s['reps_big'], max(s['sizes'])))
         L.append('')
+        if fleet.get('note'):
+            L.append('**Note on this run:** ' + fleet['note'])
+            L.append('')
         L.append(fleet_table(fleet['ratios']))
         L.append('')
         L.append('Speed-up = peer wall time / collection wall time (medians of the same benchmark run). '
@@ -223,7 +226,7 @@ def write_markdown(results, path, png_name):
         big = max(s['sizes'])
         tph = {}
         for r in fleet['runs']:
-            if r.get('recap', {}).get('tasks_per_host') is not None and r['ok']:
+            if (r.get('recap') or {}).get('tasks_per_host') is not None and r['ok']:
                 tph.setdefault((r['tool'], r['scenario']), r['recap']['tasks_per_host'])
         cpu_rows = []
         for r in fleet['medians']:
@@ -251,7 +254,7 @@ def write_markdown(results, path, png_name):
             L.append('Each host-task costs a worker process fork and templating on the controller, even when skipped, '
                      'so on 2 cores the fleet time of a playbook grows with tasks x orgs.')
             L.append('')
-        loads = [r['loadavg_before'][0] for r in fleet['runs']]
+        loads = [r['loadavg_before'][0] for r in fleet['runs'] if r.get('loadavg_before')]
         if loads:
             L.append('1-minute load average before each fleet run: min %.1f, median %.1f, max %.1f (2 cores).' % (
                 min(loads), sorted(loads)[len(loads) // 2], max(loads)))
@@ -361,12 +364,12 @@ def summary_section(results):
         if coll:
             tph = None
             for r in fleet.get('runs', []):
-                if r['tool'] == 'collection' and r['scenario'] == 'converged' and r.get('recap', {}).get('tasks_per_host'):
+                if r['tool'] == 'collection' and r['scenario'] == 'converged' and (r.get('recap') or {}).get('tasks_per_host'):
                     tph = r['recap']['tasks_per_host']
-            L.append('- Why: the role runs %s host-tasks per org; at %d orgs a converged run used %.2f CPU-s per org '
+            L.append('- Why: the role runs %s per org; at %d orgs a converged run used %.2f CPU-s per org '
                      '(the sequential peer: latency-bound, almost no CPU). On 2 cores that CPU, not the 50 ms '
                      'latency, sets the fleet time, so more forks do not help much.' % (
-                         tph if tph is not None else '?', coll['size'], coll['cpu_median'] / coll['size']))
+                         '%s host-tasks' % tph if tph is not None else 'many host-tasks (see section 2)', coll['size'], coll['cpu_median'] / coll['size']))
     if fleet.get('skipped'):
         L.append('- %d planned fleet run(s) did not fit the time budget and were skipped (listed in section 2).'
                  % len(fleet['skipped']))
@@ -376,7 +379,7 @@ def summary_section(results):
             '/'.join('%.2f' % r['action_over_module_cpu'] for r in pt),
             '/'.join('%.2f' % r['action_over_module_wall'] for r in pt)) +
             ' (%s).' % ', '.join(r['module'] for r in pt))
-    loads = [r['loadavg_before'][0] for r in fleet.get('runs', [])]
+    loads = [r['loadavg_before'][0] for r in fleet.get('runs', []) if r.get('loadavg_before')]
     m = results['machine']
     L.append('- Load: 1-minute load average %.1f at the start%s on %s cores shared with other work; '
              'wall times are inflated accordingly, ratios and CPU times much less.' % (
