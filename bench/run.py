@@ -177,11 +177,11 @@ def fleet_plan(sizes, reps_small, reps_big, big_size, forks_sweep, forks_big):
     return stages
 
 
-def bench_fleet(emu, outdir, cert, stages, failures, deadline):
-    """Each stage: every tool (order rotated by repetition) runs fresh (after a reset), then converged."""
+def bench_fleet(emu, outdir, cert, stages, failures, deadline, runs, skipped):
+    """Each stage: every tool (order rotated by repetition) runs fresh (after a reset), then converged.
+    ``runs`` and ``skipped`` are filled as it goes, so an interruption keeps what was measured."""
     endpoint = emu.endpoint
     rates = dict(RATE_PRIORS)
-    runs, skipped = [], []
     for stage in stages:
         size, rep, forks = stage['size'], stage['rep'], stage['forks']
         inv = os.path.join(outdir, 'inv-fleet-%d.yml' % size)
@@ -232,7 +232,6 @@ def bench_fleet(emu, outdir, cert, stages, failures, deadline):
                     tool, size, t_forks or '-', scenario, rep, res['wall'], res['cpu'], log['total'],
                     '' if ok else '  FAILED'))
                 sys.stdout.flush()
-    return runs, skipped
 
 
 def summarise_fleet(runs):
@@ -503,6 +502,8 @@ def main(argv=None):
                       provider_type=harness.PROVIDER_TYPE, preserved_clients_per_org=1),
         minimum=MINIMUM,
     )
+    # the emulators' own exit-by-itself limit (a safety net) must outlast the whole run
+    lifetime = int(min(args.budget_min, 24 * 60) * 60 * 2 + 3600)
     print('genesyscloud.sso benchmark (%s) on %s, %s cores; logs in %s' % (
         results['mode'], info['cpu_model'], info['nproc'], workdir))
     try:
@@ -510,7 +511,8 @@ def main(argv=None):
         if not {'requests', 'per-task'} <= args.skip:
             seed = os.path.join(workdir, 'seed-small.json')
             harness.write_seed(seed, SMALL_SEED_ORGS)
-            emu = harness.EmulatorProcess(os.path.join(workdir, 'emu-small'), seed, latency_ms=0)
+            emu = harness.EmulatorProcess(os.path.join(workdir, 'emu-small'), seed, latency_ms=0,
+                                          lifetime_seconds=lifetime)
             emu.start()
             try:
                 if 'requests' not in args.skip:
@@ -532,16 +534,21 @@ def main(argv=None):
                 ','.join(map(str, args.sizes)), args.latency_ms))
             seed = os.path.join(workdir, 'seed-fleet.json')
             harness.write_seed(seed, big_size)
-            emu = harness.EmulatorProcess(os.path.join(workdir, 'emu-fleet'), seed, latency_ms=args.latency_ms)
+            emu = harness.EmulatorProcess(os.path.join(workdir, 'emu-fleet'), seed, latency_ms=args.latency_ms,
+                                          lifetime_seconds=lifetime)
             emu.start()
+            runs, skipped = [], []
+            results['fleet'] = dict(runs=runs, medians=[], ratios=[], skipped=skipped)
             try:
                 deadline = t_start + args.budget_min * 60
                 stages = fleet_plan(args.sizes, args.reps, args.reps_big, big_size, args.forks_sweep, args.forks)
-                runs, skipped = bench_fleet(emu, workdir, cert, stages, failures, deadline)
+                bench_fleet(emu, workdir, cert, stages, failures, deadline, runs, skipped)
+            except Exception as exc:  # keep what was measured; the run still fails
+                failures.add('fleet', 'aborted: %s: %s' % (type(exc).__name__, exc))
             finally:
                 emu.stop()
-            medians, ratios = summarise_fleet(runs)
-            results['fleet'] = dict(runs=runs, medians=medians, ratios=ratios, skipped=skipped)
+                medians, ratios = summarise_fleet(runs)
+                results['fleet'].update(medians=medians, ratios=ratios)
             print(report.fleet_table(ratios))
     finally:
         results['machine']['loadavg_end'] = list(harness.loadavg())
