@@ -31,6 +31,10 @@ def _fmt(x, digits=2):
     return ('%.' + str(digits) + 'f') % x
 
 
+def _x(ratio):
+    return 'n/a' if ratio is None else '%.2fx' % ratio
+
+
 def requests_table(req, minimum):
     rows = []
     for tool in ('collection', 'sequential', 'uri'):
@@ -74,7 +78,7 @@ def fleet_table(ratios):
     rows = []
     for r in ratios:
         rows.append([r['size'], r['forks'], r['scenario'], _fmt(r['collection']), _fmt(r['sequential']),
-                     _fmt(r['uri']), _fmt(r['speedup_vs_sequential']) + 'x', _fmt(r['speedup_vs_uri']) + 'x',
+                     _fmt(r['uri']), _x(r['speedup_vs_sequential']), _x(r['speedup_vs_uri']),
                      r['n']])
     return _table(['orgs', 'forks', 'org state', 'collection s', 'peer (a) sequential s', 'peer (b) uri s',
                    'speed-up vs (a)', 'speed-up vs (b)', 'runs (median of)'], rows)
