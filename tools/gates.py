@@ -110,6 +110,16 @@ def junit_counts(paths):
     return passed, failed, skipped
 
 
+def score_junit(g, rc, paths, empty_note):
+    """Count a gate's tests from junit XML; a non-zero rc with no failed test, or no test at all, fails it."""
+    g.passed, g.failed, g.skipped = junit_counts(paths)
+    if rc and not g.failed:
+        g.failed += 1
+    if g.passed == 0:
+        g.failed += 1
+        g.note = empty_note
+
+
 # --------------------------------------------------------------------------- tree
 
 def collection_files():
@@ -197,13 +207,7 @@ def gate_units(g, venv=VENV, python=PY311):
     for f in glob.glob(os.path.join(junit_dir, '*units*.xml')):
         os.remove(f)
     rc, _ = ansible_test(['units', '--local'], venv, python)
-    p, f, s = junit_counts(glob.glob(os.path.join(junit_dir, '*units*.xml')))
-    g.passed, g.failed, g.skipped = p, f, s
-    if rc and not f:
-        g.failed += 1
-    if p == 0:
-        g.failed += 1
-        g.note = 'no unit test ran'
+    score_junit(g, rc, glob.glob(os.path.join(junit_dir, '*units*.xml')), 'no unit test ran')
 
 
 def gate_integration(g, venv=VENV, python=PY311):
@@ -256,13 +260,7 @@ def pytest_gate(g, name, paths, extra=()):
         return
     ensure_links()
     rc, _ = run([venv_bin('python'), '-m', 'pytest', '-q', '-p', 'no:cacheprovider', '--durations=10', '--junitxml', xml] + list(extra) + present)
-    p, f, s = junit_counts([xml])
-    g.passed, g.failed, g.skipped = p, f, s
-    if rc and not f:
-        g.failed += 1
-    if p == 0:
-        g.failed += 1
-        g.note = 'no test ran'
+    score_junit(g, rc, [xml], 'no test ran')
 
 
 def gate_emulator(g):
