@@ -476,6 +476,31 @@ def sanitize(ptype, obj, family=None):
     return out
 
 
+def provider_view(ptype, obj, family=None, now=None):
+    """Sanitised provider with full certificate summaries (an entry of a providers overview)."""
+    view = sanitize(ptype, obj, family)
+    view['certificates'] = certificate_summaries(obj, now)
+    for key in ('enabled',):
+        view.setdefault(key, True)
+    days = [c.get('days_left') for c in view['certificates'] if c.get('days_left') is not None]
+    view['certificate_days_left'] = min(days) if days else None
+    return view
+
+
+def overview_sort_key(view):
+    """Order of a providers overview: per-type providers by type, then custom ones by name and id."""
+    return (view['family'] == FAMILY_CUSTOM, view['type'], view.get('name') or '', view.get('id') or '')
+
+
+def providers_overview(entities):
+    """The overview (list of provider_view) of a listing of both families."""
+    views = []
+    for entity in entities:
+        family, etype = classify_entity(entity)
+        views.append(provider_view(etype, entity, family))
+    return sorted(views, key=overview_sort_key)
+
+
 def sanitize_desired_after(ptype, current, payload):
     """Predicted end state (for diff 'after'): the payload plus the current id."""
     after = copy.deepcopy(payload)

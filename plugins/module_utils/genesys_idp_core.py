@@ -12,6 +12,8 @@ Request pattern (what a run costs, after the token):
 * + the listing when a change would disable or delete an enabled provider
   (lockout guard; skipped with ``force``) or create a custom provider
   (the 30-provider limit) and it was not read yet;
+* + the listing up front with ``list_providers`` (the overview of the org; it then also
+  serves the checks above, so it is never read twice);
 * + ``GET /organizations/me`` only when the short name is needed and
   ``org_short_name`` is not set: for a backup file name, or for the
   ``service_provider`` values of a run that changes the provider;
@@ -64,6 +66,7 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp impor
     normalize_name_id_format,
     normalize_sso_binding,
     provider_path,
+    providers_overview,
     restore_changed_fields,
     sanitize,
     sanitize_desired_after,
@@ -114,6 +117,7 @@ SPEC = build_spec(
         force=dict(type='bool', default=False),
         consistency_timeout=dict(type='float', default=10.0),
         org_short_name=dict(type='str'),
+        list_providers=dict(type='bool', default=False),
     ),
     mutually_exclusive=[('idp_metadata', 'idp_metadata_url')] + [
         ('restore_from', option) for option in PROVIDER_OPTIONS + METADATA_OPTIONS + ('id',)],
@@ -442,6 +446,7 @@ def _core(run, ptype, state, desired, restore, metadata):
 
     # ---- read
     provider_id = None
+    overview = providers_overview(run.entities()) if params.get('list_providers') else None
     if ptype == CUSTOM_TYPE:
         if restore is not None:
             saved = restore.get('provider') or {}
@@ -538,6 +543,10 @@ def _core(run, ptype, state, desired, restore, metadata):
         result['service_provider'] = service_provider(domain=getattr(run.client, 'domain', None),
                                                       login_url=getattr(run.client, 'login_url', None),
                                                       relying_party_identifier=rpi, org_short_name=org_short)
+    if overview is not None:
+        result['providers'] = overview
+    if run._org is not None or params.get('org_short_name'):
+        result['organization'] = dict(run.organization())  # no request: read above, or given
     result['api_requests'] = getattr(run.client, 'request_count', None)
     return result
 
@@ -562,6 +571,7 @@ def _write(run, ptype, write, payload, current, provider_id, label, desired, res
         else:
             run.call(action, 'PUT', provider_path(ptype, provider_id), body=payload)
         end_state, attempts = run.reread(ptype, provider_id, label)
+        result['read_back'] = end_state is not None
         if end_state is None:
             ctx.warn('The %s identity provider was written but could not be read back within %ss (the platform '
                      'is eventually consistent); the result shows the values sent. Raise consistency_timeout '

@@ -27,14 +27,13 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp impor
     ALL_TYPES,
     API_BASE,
     CUSTOM_TYPE,
-    FAMILY_CUSTOM,
     FAMILY_PER_TYPE,
     PER_TYPE_TYPES,
-    certificate_summaries,
     classify_entity,
     describe_api_error,
+    overview_sort_key,
     provider_path,
-    sanitize,
+    provider_view,
 )
 
 MAX_LIST_PAGES = 20
@@ -49,17 +48,6 @@ SPEC = build_spec(
     ),
     mutually_exclusive=[('name', 'id')],
 )
-
-
-def provider_view(ptype, obj, family=None, now=None):
-    """Sanitised provider with full certificate summaries (the info module's entry)."""
-    view = sanitize(ptype, obj, family)
-    view['certificates'] = certificate_summaries(obj, now)
-    for key in ('enabled',):
-        view.setdefault(key, True)
-    days = [c.get('days_left') for c in view['certificates'] if c.get('days_left') is not None]
-    view['certificate_days_left'] = min(days) if days else None
-    return view
 
 
 def _call(client, action, path, expect_404=False):
@@ -121,7 +109,7 @@ def core(params, ctx, client=None):
         if days is not None:
             providers = [p for p in providers
                          if any(c.get('days_left') is not None and c['days_left'] <= days for c in p['certificates'])]
-        providers.sort(key=lambda p: (p['family'] == FAMILY_CUSTOM, p['type'], p.get('name') or '', p.get('id') or ''))
+        providers.sort(key=overview_sort_key)
         result = dict(changed=False, providers=providers)
         if params.get('include_organization'):
             status, data = _call(client, 'read the organization', '/api/v2/organizations/me')

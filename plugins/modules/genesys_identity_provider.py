@@ -249,6 +249,16 @@ options:
         or when the run changes the provider (that is when the IdP admin needs the values). A run that
         changes nothing then returns C(null) for it, saving one request per org.
     type: str
+  list_providers:
+    description:
+      - Also read the listing of every identity provider of the org (both API families) before anything else
+        and return it as RV(providers), the overview that M(genesyscloud.sso.genesys_identity_provider_info)
+        would give.
+      - Costs one C(GET) per run; the same listing then serves the 404 check, the lockout guard and the
+        integration limit, so it is never read twice. The C(genesyscloud.sso.saml_sso) role uses it instead of
+        a separate C(_info) task.
+    type: bool
+    default: false
 notes:
   - The SAML ACS URL is per region, not per org, and the org is identified by the C(OrganizationName)
     attribute, so RV(service_provider) is what the IdP admin must enter.
@@ -281,6 +291,20 @@ EXAMPLES = r'''
 - name: Show what the IdP admin must enter
   ansible.builtin.debug:
     var: okta.service_provider
+
+- name: Configure Okta and get the overview of every provider of the org in the same task
+  genesyscloud.sso.genesys_identity_provider:
+    type: okta
+    issuer_uri: http://www.okta.com/exk1abcd
+    sso_target_uri: https://acme.okta.com/app/genesys/exk1abcd/sso/saml
+    certificates:
+      - okta-signing.pem
+    list_providers: true
+  register: okta
+
+- name: List what the org had before the task
+  ansible.builtin.debug:
+    msg: "{{ okta.providers | map(attribute='type') | list }}"
 
 - name: Rotate the certificate - step 1, old and new overlap
   genesyscloud.sso.genesys_identity_provider:
@@ -508,6 +532,43 @@ service_provider:
       description: SAML attributes the IdP must send (C(email), C(OrganizationName), optional C(ServiceName)).
       type: list
       elements: dict
+providers:
+  description:
+    - Every identity provider of the org as listed before the task's change, in the form of
+      RV(genesyscloud.sso.genesys_identity_provider_info#module:providers) (sanitised, with certificate
+      summaries), per-type providers first.
+  returned: when O(list_providers=true)
+  type: list
+  elements: dict
+  sample:
+    - type: purecloud
+      family: per_type
+      name: PureCloud
+      enabled: true
+      certificates: []
+      certificate_days_left: null
+organization:
+  description: The org as far as the task needed it (for RV(service_provider) or the backup file name).
+  returned: when the org was read or O(org_short_name) was given
+  type: dict
+  contains:
+    short_name:
+      description: The org short name (C(thirdPartyOrgName)).
+      type: str
+      sample: acme-prod
+    id:
+      description: The org id (null when only O(org_short_name) was given).
+      type: str
+    name:
+      description: The org name (null when only O(org_short_name) was given).
+      type: str
+read_back:
+  description:
+    - Whether the provider could be read back after the write (false when Genesys Cloud still answered 404
+      after O(consistency_timeout); RV(provider) then shows the values sent).
+  returned: when the task created or updated the provider (not in check mode)
+  type: bool
+  sample: true
 metadata:
   description: What was imported from O(idp_metadata) / O(idp_metadata_url).
   returned: when metadata was given

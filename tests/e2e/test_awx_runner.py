@@ -106,8 +106,14 @@ def api_writes(requests):
 def comparable_summary(summary):
     """A per-org summary without what legitimately differs between two runs (generated ids, backup paths)."""
     out = json.loads(json.dumps(summary))
-    out['provider'].pop('id', None)
-    out.pop('backup_file', None)
+    generated = [(out['provider'].pop('id', None), '<id>'), (out.pop('backup_file', None), '<backup>')]
+    lines = []
+    for line in out.get('lines') or []:  # the printed lines name the same generated values
+        for value, placeholder in generated:
+            if value:
+                line = line.replace(value, placeholder)
+        lines.append(line)
+    out['lines'] = lines
     return out
 
 

@@ -755,6 +755,40 @@ def test_info_lists_both_families_with_one_request():
     assert result['changed'] is False and 'organization' not in result
 
 
+def test_list_providers_gives_the_info_overview_and_lists_once_on_a_create():
+    api = FakeIdpApi(providers={'purecloud': {}},
+                     custom=[{'name': 'Corp', 'issuerURI': 'urn:c', 'certificates': [bare(make_cert('corp'))]}])
+    expected = info(api)['providers']
+    api.log[:] = []
+    result, ctx = run(api, list_providers=True, backup=False, **okta_args())
+    assert result['providers'] == expected  # the overview as genesys_identity_provider_info gives it
+    assert [(p['type'], p.get('name')) for p in result['providers']] == [('purecloud', None), ('custom', 'Corp')]
+    listings = [e for e in api.log if e[:2] == ('GET', '/api/v2/identityproviders')]
+    assert len(listings) == 1  # the 404 of the per-type read is checked against the same listing
+    assert [e[:2] for e in api.log] == [('GET', '/api/v2/identityproviders'), ('GET', '/api/v2/identityproviders/okta'),
+                                        ('PUT', '/api/v2/identityproviders/okta'), ('GET', '/api/v2/identityproviders/okta'),
+                                        ('GET', '/api/v2/organizations/me')]  # the short name for service_provider
+    assert result['read_back'] is True
+    assert result['organization']['short_name'] == 'acme-prod'
+
+
+def test_without_list_providers_there_is_no_overview_and_no_listing_when_converged():
+    api = FakeIdpApi()
+    run(api, org_short_name='acme-prod', **okta_args())
+    api.log[:] = []
+    again, ctx = run(api, **okta_args())
+    assert 'providers' not in again and 'organization' not in again and 'read_back' not in again
+    assert [e[:2] for e in api.log] == [('GET', '/api/v2/identityproviders/okta')]
+
+
+def test_read_back_is_false_when_the_write_cannot_be_read(monkeypatch):
+    monkeypatch.setattr(idp_core.time, 'sleep', lambda s: None)
+    api = FakeIdpApi(not_found_reads_after_write=1000)
+    result, ctx = run(api, consistency_timeout=0, org_short_name='acme-prod', **okta_args())
+    assert result['changed'] and result['read_back'] is False
+    assert result['organization'] == dict(short_name='acme-prod', id=None, name=None)
+
+
 def test_info_filters_and_single_reads():
     api = FakeIdpApi(providers={'okta': dict(RECORDED_OKTA_GET)},
                      custom=[{'name': 'Soon', 'issuerURI': 'u', 'certificates': [bare(make_cert('s', end_days=5))]}])
