@@ -129,9 +129,37 @@ def test_converged_org_changes_nothing_with_the_fewest_requests(emu, tmp_path):
     assert writes(log) == []
     tokens = [r for r in log if r['path'] == '/oauth/token']
     assert sorted(r['client'] for r in tokens) == ['fresh-org-admin', 'fresh-org-bot']
-    # bot: token + tokens/me + probe; admin: token + organizations/me + listing + the provider
-    assert len(log) <= 7, [(r['method'], r['path'], r['client']) for r in log]
+    # the minimum of issue 9: bot: token + tokens/me + probe; admin: token + the listing + the provider
+    assert sorted((r['method'], r['path'], r['client']) for r in log) == sorted([
+        ('POST', '/oauth/token', 'fresh-org-bot'), ('GET', '/api/v2/tokens/me', 'fresh-org-bot'),
+        ('GET', '/api/v2/organizations/me', 'fresh-org-bot'), ('POST', '/oauth/token', 'fresh-org-admin'),
+        ('GET', '/api/v2/identityproviders', 'fresh-org-admin'),
+        ('GET', '/api/v2/identityproviders/generic', 'fresh-org-admin')]), [
+            (r['method'], r['path'], r['client']) for r in log]
     assert len(backups_in(tmp_path / 'backups')) == 1  # only the first run wrote a backup
+    assert summary['providers_before'][0]['type'] == 'generic'  # the overview of the org, from the same listing
+    assert any(line.startswith("Providers before this run: generic 'Corp IdP': enabled") for line in summary['lines'])
+
+
+def test_a_given_admin_token_is_used_by_every_step_and_no_other_is_minted(emu, tmp_path):
+    # saml_sso_grant_type other than client_credentials: step 2 runs genesys_token once and hands its token to
+    # every later step (with client credentials, step 4 gets its token itself: see the test above)
+    answer = requests.post(emu.url + '/oauth/token', data={'grant_type': 'client_credentials'},
+                           auth=('fresh-org-admin', 'fresh-org-admin-secret'), verify=emu.ca_path, timeout=30)
+    token = answer.json()['access_token']
+    emu.clear_requests()
+    overrides = {'fresh-org': {'saml_sso_grant_type': 'token', 'saml_sso_access_token': token,
+                               'saml_sso_client_id': '', 'saml_sso_client_secret': ''}}
+    inv = inventory(emu, ['fresh-org'], provider_vars(IDP), tmp_path / 'backups', host_overrides=overrides)
+    result = run_playbook(CONFIGURE, inventory=inv)
+    assert result.rc == 0, result
+    _assert_no_secret(result)
+    assert token not in result.stdout + result.stderr
+    assert summaries(result)['fresh-org']['action'] == 'created'
+    log = _org_requests(emu, 'fresh-org')
+    assert [r['client'] for r in log if r['path'] == '/oauth/token'] == ['fresh-org-bot', 'fresh-org-bot']
+    admin = [(r['method'], r['path']) for r in log if r['client'] == 'fresh-org-admin']
+    assert ('PUT', '/api/v2/identityproviders/generic') in admin and admin.count(('GET', '/api/v2/identityproviders')) == 1
 
 
 def test_check_mode_reads_everything_and_writes_nothing(emu, tmp_path):
