@@ -11,6 +11,8 @@ import copy
 import re
 import time
 
+from ansible.module_utils.six.moves.urllib.parse import unquote
+
 from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import (
     GenesysModuleFail,
     build_spec,
@@ -205,9 +207,11 @@ def _validate_probe_paths(params):
     for option, paths in lists:
         for path in paths or []:
             text = path if isinstance(path, str) else repr(path)
-            segments = path.split('?')[0].split('/') if isinstance(path, str) else []
+            # percent-decoded too: %2e%2e and %2f must not smuggle a dot segment past the check
+            decoded = unquote(path.split('?')[0]) if isinstance(path, str) else ''
+            segments = decoded.split('/')
             if (not isinstance(path, str) or not _PROBE_RE.match(path) or '//' in path or '\\' in path
-                    or '..' in segments or '.' in segments):
+                    or '//' in decoded or '\\' in decoded or '..' in segments or '.' in segments):
                 raise GenesysModuleFail(
                     '%s: %r is not an API path; each probe path must start with /api/v2/ and contain no scheme, host, '
                     'dot segment, space, line break or control character (e.g. /api/v2/organizations/me)' % (option, text[:200]))

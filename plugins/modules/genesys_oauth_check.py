@@ -105,8 +105,9 @@ options:
   probe_paths:
     description:
       - API paths (starting with C(/api/v2/)) to GET with each client's token; each must answer 2xx.
-      - A path with a scheme or host, a space, a line break or a control character is refused before any request
-        (the token is only ever sent to the API host).
+      - A path with a scheme or host, a space, a line break, a control character, or a dot segment (C(..), C(.),
+        also percent-encoded as C(%2e%2e)) or an empty or backslash segment, also encoded, is refused before any
+        request (the token is only ever sent to the API host, and only below C(/api/v2/)).
       - Use paths the client's role allows, for example the endpoints a bot really uses.
     type: list
     elements: str

@@ -132,7 +132,8 @@ BAD_REGIONS = st.one_of(st.sampled_from(["", "us-east-9", "mars-north-1", "us_ea
 BAD_TIMEOUTS = st.sampled_from([-1, 0, -0.5, "nan", "-inf", "inf"])
 MISSING_FILES = st.sampled_from(["/nonexistent/ca.pem", "/etc/hostname", "/proc/self/status"])
 BAD_PROBES = st.sampled_from(["https://evil.example/steal", "http://127.0.0.1:9/x", "//evil.example/x", "", " ",
-                              "/api/v2/organizations/me\r\nX-Injected: 1"])
+                              "/api/v2/organizations/me\r\nX-Injected: 1", "/api/v2/%2e%2e/%2e%2e/oauth/clients",
+                              "/api/v2/users%2f..%2f..%2fx", "/api/v2/%2E/x"])
 EMPTY = st.sampled_from(["", " ", "\t"])
 BAD_ENUM = st.one_of(st.sampled_from(["", "POST", "urn:oasis:names:tc:SAML:2.0:bindings:SOAP", "email",
                                       "urn:oasis:names:tc:SAML:1.1:nameid-format:phone"]),

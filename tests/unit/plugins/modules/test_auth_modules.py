@@ -126,3 +126,24 @@ def test_oauth_check_module(http, capsys):
     assert 'sso:provider:view' in res['msg'] and 'broken: token' in res['msg']
     text = json.dumps(res)
     assert 'minted-token-abc123' not in text and 'nope-secret-77' not in text and 's3cret-value' not in text
+
+
+@pytest.mark.parametrize('path', ['/api/v2/../oauth/clients', '/api/v2/%2e%2e/%2e%2e/oauth/clients',
+                                  '/api/v2/users%2F..%2F..%2Foauth', '/api/v2/%2E/users', '/api/v2/a%2f%2fb',
+                                  '/api/v2/a%5c..%5cb'])
+def test_oauth_check_refuses_dot_segments_also_percent_encoded(http, capsys, path):
+    args = dict(CONN, clients=[dict(client_id='good', client_secret='s3cret-value', probe_paths=[path])])
+    rc, res = run(genesys_oauth_check, args, capsys)
+    calls, _faults = http
+    assert rc == 1 and 'is not an API path' in res['msg'] and 'clients[0].probe_paths' in res['msg']
+    assert calls == []  # refused before any request
+
+
+def test_oauth_check_accepts_encoded_characters_that_are_not_dot_segments(http, capsys):
+    args = dict(CONN, clients=[dict(client_id='good', client_secret='s3cret-value',
+                                    probe_paths=['/api/v2/users/search?q=a%20b', '/api/v2/groups/a%2Eb'])])
+    rc, res = run(genesys_oauth_check, args, capsys)
+    calls, _faults = http
+    assert 'is not an API path' not in res.get('msg', '')
+    probes = [path for method, path in calls if path.startswith(('/api/v2/users/search', '/api/v2/groups/'))]
+    assert len(probes) == 2, calls  # both probes were sent
