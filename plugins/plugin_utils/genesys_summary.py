@@ -80,6 +80,8 @@ def _head(r, cert_count):
                                                               ptype, fields)
     if r['changed']:
         return '%s the %s provider (%s)' % (r['action'], ptype, fields)
+    if r['action'] == 'skipped':
+        return 'the provider was not read: step 4 did not run (only other tags were selected)'
     if r['mode'] == 'verify':
         return ('verified: the %s provider is %s and matches the intended fields and %d certificate fingerprint(s)'
                 % (ptype, 'enabled' if r['provider']['enabled'] else 'disabled', cert_count))
@@ -105,6 +107,8 @@ def summary(configure, org='', provider_type='', mode='apply', failed=False, fai
     before, after = _mapping(clients_before), _mapping(clients_after)
     if rolled_back:
         action = 'restored'
+    elif not c:
+        action = 'skipped'  # step 4 did not run (another tag only, or the org failed before it)
     elif not module_changed:
         action = 'unchanged'
     else:

@@ -350,3 +350,16 @@ def test_expired_days_are_reported_in_the_summary(emu, tmp_path):
     assert abs(days - expected) <= 1
     assert 'RENEW SOON' in result.stdout
     assert os.path.exists(summary['backup_file'])
+
+
+def test_oauth_tag_alone_validates_the_clients_and_says_the_provider_was_not_read(emu, tmp_path):
+    inv = inventory(emu, ['fresh-org'], provider_vars(IDP), tmp_path / 'backups')
+    result = run_playbook(CONFIGURE, inventory=inv, tags='oauth')
+    assert result.rc == 0, result
+    log = _org_requests(emu, 'fresh-org')
+    assert writes(log) == [] and not any(r['path'].startswith('/api/v2/identityproviders') for r in log)
+    summary = summaries(result)['fresh-org']
+    assert summary['action'] == 'skipped' and summary['changed'] is False
+    assert summary['clients_before']['passed'] is True
+    assert 'fresh-org: provider not read (step 4 did not run), preserved OAuth clients OK' in result.stdout
+    assert 'already as intended' not in result.stdout

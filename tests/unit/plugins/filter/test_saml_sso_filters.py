@@ -109,5 +109,12 @@ def test_summary_without_a_provider_result():
         assert 'Preserved OAuth clients before the change: 1 checked, FAILED' in r['lines']
 
 
+def test_summary_when_step_4_did_not_run_says_so_instead_of_no_change():
+    r = summary({}, org='o', provider_type='okta', clients_before=PASSED)  # e.g. --tags oauth
+    assert r['action'] == 'skipped' and r['changed'] is False and r['status'] == 'ok'
+    assert r['lines'][0] == 'o: the provider was not read: step 4 did not run (only other tags were selected)'
+    assert summary({}, failed=True, error='x')['action'] == 'skipped'
+
+
 def test_expiry_threshold_is_an_option():
     assert summary(configure(), expiry_warn_days=10)['expiring_certificates'] == []
