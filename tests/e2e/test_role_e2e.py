@@ -363,3 +363,23 @@ def test_oauth_tag_alone_validates_the_clients_and_says_the_provider_was_not_rea
     assert summary['clients_before']['passed'] is True
     assert 'fresh-org: provider not read (step 4 did not run), preserved OAuth clients OK' in result.stdout
     assert 'already as intended' not in result.stdout
+
+
+def test_step_5_fails_the_org_when_the_platform_did_not_keep_a_value(emu, tmp_path):
+    # after the write, the platform answers the read-back with another issuer than the one sent
+    # (the name is checked against what step 4 predicted, the issuer also against saml_sso_provider verbatim)
+    mangled = {'id': 'e2e-generic', 'name': 'Corp IdP (renamed)', 'issuerURI': 'https://mangled.example/entity',
+               'ssoTargetURI': IDP.sso_url, 'relyingPartyIdentifier': 'genesys.cloud.fresh-org',
+               'certificates': [IDP.certificate_b64], 'disabled': False}
+    emu.add_fault(method='GET', path='^/api/v2/identityproviders/generic$', after_write=True, status=200, body=mangled)
+    try:
+        inv = inventory(emu, ['fresh-org'], provider_vars(IDP), tmp_path / 'backups')
+        result = run_playbook(CONFIGURE, inventory=inv)
+    finally:
+        emu.clear_faults()
+    assert result.rc != 0
+    summary = summaries(result)['fresh-org']
+    assert summary['status'] == 'failed' and '(step 5)' in summary['failed_step'], summary
+    assert 'fields that differ: name, issuer_uri;' in summary['error'] and 'certificate fingerprints match' in summary['error']
+    # step 4's warning names it first (warnings are wrapped at the terminal width)
+    assert "did not keep the value(s) of issuer_uri" in ' '.join((result.stdout + result.stderr).split())
