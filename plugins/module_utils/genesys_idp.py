@@ -476,6 +476,27 @@ def sanitize(ptype, obj, family=None):
     return out
 
 
+MAX_LIST_PAGES = 20
+
+
+def list_entities(get_page):
+    """Every entity of the identity provider listing (both families), following ``nextUri``.
+
+    ``get_page(path)`` returns the decoded JSON of one page; at most MAX_LIST_PAGES pages are read.
+    """
+    entities = []
+    path = API_BASE
+    for dummy in range(MAX_LIST_PAGES):
+        data = get_page(path) or {}
+        entities.extend(e for e in (data.get('entities') or []) if isinstance(e, dict))
+        next_uri = data.get('nextUri')
+        page, count = data.get('pageNumber'), data.get('pageCount')
+        if not next_uri or not isinstance(page, int) or not isinstance(count, int) or page >= count:
+            break
+        path = re.sub(r'^https?://[^/]+', '', next_uri)
+    return entities
+
+
 def provider_view(ptype, obj, family=None, now=None):
     """Sanitised provider with full certificate summaries (an entry of a providers overview)."""
     view = sanitize(ptype, obj, family)

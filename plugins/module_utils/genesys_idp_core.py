@@ -62,6 +62,7 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp impor
     describe_api_error,
     family_of,
     is_enabled,
+    list_entities,
     lockout_check,
     normalize_name_id_format,
     normalize_sso_binding,
@@ -79,7 +80,6 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp impor
 DEFAULT_BACKUP_DIR = '~/.ansible/genesyscloud_sso_backups'
 BACKUP_FORMAT = 'genesyscloud.sso/identity_provider_backup'
 BACKUP_VERSION = 1
-MAX_LIST_PAGES = 20
 
 METADATA_OPTIONS = ('idp_metadata', 'idp_metadata_url', 'idp_entity_id')
 
@@ -150,18 +150,8 @@ class _Run:
     def entities(self):
         """The listing of both families (cached: one GET per run)."""
         if self._entities is None:
-            entities = []
-            path = API_BASE
-            for dummy in range(MAX_LIST_PAGES):
-                status, data = self.call('list the identity providers', 'GET', path)
-                data = data or {}
-                entities.extend(e for e in (data.get('entities') or []) if isinstance(e, dict))
-                next_uri = data.get('nextUri')
-                page, count = data.get('pageNumber'), data.get('pageCount')
-                if not next_uri or not isinstance(page, int) or not isinstance(count, int) or page >= count:
-                    break
-                path = re.sub(r'^https?://[^/]+', '', next_uri)
-            self._entities = entities
+            self._entities = list_entities(
+                lambda path: self.call('list the identity providers', 'GET', path)[1])
         return self._entities
 
     def read(self, ptype, provider_id=None, label=None):

@@ -12,7 +12,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
 
 from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import (
     GenesysModuleFail,
@@ -25,18 +24,16 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client im
 )
 from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp import (
     ALL_TYPES,
-    API_BASE,
     CUSTOM_TYPE,
     FAMILY_PER_TYPE,
     PER_TYPE_TYPES,
     classify_entity,
     describe_api_error,
+    list_entities,
     overview_sort_key,
     provider_path,
     provider_view,
 )
-
-MAX_LIST_PAGES = 20
 
 SPEC = build_spec(
     dict(
@@ -55,21 +52,6 @@ def _call(client, action, path, expect_404=False):
         return client.request('GET', path, expect_404=expect_404)
     except GenesysError as err:
         raise GenesysModuleFail(describe_api_error(err, action), **err.result_fields())
-
-
-def _listing(client):
-    entities = []
-    path = API_BASE
-    for dummy in range(MAX_LIST_PAGES):
-        status, data = _call(client, 'list the identity providers', path)
-        data = data or {}
-        entities.extend(e for e in (data.get('entities') or []) if isinstance(e, dict))
-        next_uri = data.get('nextUri')
-        page, count = data.get('pageNumber'), data.get('pageCount')
-        if not next_uri or not isinstance(page, int) or not isinstance(count, int) or page >= count:
-            break
-        path = re.sub(r'^https?://[^/]+', '', next_uri)
-    return entities
 
 
 def core(params, ctx, client=None):
@@ -98,7 +80,7 @@ def core(params, ctx, client=None):
             if status != 404 and isinstance(data, dict):
                 providers.append(provider_view(ptype, data, FAMILY_PER_TYPE))
         else:
-            for entity in _listing(client):
+            for entity in list_entities(lambda path: _call(client, 'list the identity providers', path)[1]):
                 family, etype = classify_entity(entity)
                 if ptype and etype != ptype:
                     continue

@@ -327,6 +327,20 @@ def test_certificate_summaries_have_validity():
 
 # ============================================================== listing, SP values, guard, errors
 
+def test_listing_follows_next_uri_and_stops_at_the_last_page_or_the_page_limit():
+    pages = {
+        '/api/v2/identityproviders': dict(entities=[{'id': 'a'}, 'junk'], pageNumber=1, pageCount=2,
+                                          nextUri='https://api.example/api/v2/identityproviders?pageNumber=2'),
+        '/api/v2/identityproviders?pageNumber=2': dict(entities=[{'id': 'b'}], pageNumber=2, pageCount=2,
+                                                       nextUri='https://api.example/api/v2/identityproviders?pageNumber=3'),
+    }
+    asked = []
+    assert idp.list_entities(lambda path: asked.append(path) or pages[path]) == [{'id': 'a'}, {'id': 'b'}]
+    assert asked == ['/api/v2/identityproviders', '/api/v2/identityproviders?pageNumber=2']  # page 2 of 2: done
+    endless = dict(entities=[{'id': 'x'}], pageNumber=1, pageCount=99, nextUri='/api/v2/identityproviders')
+    assert len(idp.list_entities(lambda path: endless)) == idp.MAX_LIST_PAGES  # bounded
+
+
 def test_classify_listing_entities():
     kinds = [idp.classify_entity(e) for e in RECORDED_LISTING['entities']]
     assert kinds == [('per_type', 'okta'), ('per_type', 'purecloud'), ('custom', 'custom')]
