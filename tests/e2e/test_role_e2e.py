@@ -383,3 +383,35 @@ def test_step_5_fails_the_org_when_the_platform_did_not_keep_a_value(emu, tmp_pa
     assert 'fields that differ: name, issuer_uri;' in summary['error'] and 'certificate fingerprints match' in summary['error']
     # step 4's warning names it first (warnings are wrapped at the terminal width)
     assert "did not keep the value(s) of issuer_uri" in ' '.join((result.stdout + result.stderr).split())
+
+
+def test_step_5_re_reads_a_provider_step_4_could_not_read_back_yet(emu, tmp_path):
+    # the platform answers 404 for 11 s after the write: step 4 gives up after its 10 s (read_back false,
+    # a warning), step 5 re-reads (saml_sso_verify_delay 1 s, 5 tries) until it is there, then verifies it
+    emu.add_fault(not_found_after_write_ms=11000, status=404, body={'code': 'not.found', 'message': 'not found'})
+    try:
+        inv = inventory(emu, ['fresh-org'], provider_vars(IDP), tmp_path / 'backups', saml_sso_verify_retries=8)
+        result = run_playbook(CONFIGURE, inventory=inv)
+    finally:
+        emu.clear_faults()
+    assert result.rc == 0, result
+    summary = summaries(result)['fresh-org']
+    assert summary['status'] == 'ok' and summary['action'] == 'created'
+    events = [t for t in result.tasks if t['host'] == 'fresh-org']
+    reread = [t for t in events if t['task'].endswith('could not read back yet (step 5)')]
+    assert reread and reread[-1]['status'] == 'ok' and reread[-1]['result']['providers'], reread
+    verified = [t for t in events if t['task'].endswith('Verify the provider is active and as intended (step 5)')]
+    assert verified and verified[-1]['status'] == 'ok'
+    assert 'could not be read back' in ' '.join((result.stdout + result.stderr).split())
+
+
+def test_the_org_short_name_given_saves_the_org_read_on_a_change(emu, tmp_path):
+    inv = inventory(emu, ['fresh-org'], provider_vars(IDP), tmp_path / 'backups', saml_sso_org_name='fresh-org')
+    result = run_playbook(CONFIGURE, inventory=inv)
+    assert result.rc == 0, result
+    summary = summaries(result)['fresh-org']
+    assert summary['action'] == 'created'
+    attributes = dict((a['name'], a['value']) for a in summary['service_provider']['attributes'])
+    assert attributes['OrganizationName'] == 'fresh-org'
+    admin = [(r['method'], r['path']) for r in _org_requests(emu, 'fresh-org') if r['client'] == 'fresh-org-admin']
+    assert ('GET', '/api/v2/organizations/me') not in admin, admin
