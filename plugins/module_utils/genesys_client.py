@@ -14,17 +14,22 @@
   provably never left (connect time-out, connection refused) or on 429;
 * one re-authentication and replay on 401 when credentials are available;
 * every failure is a :class:`GenesysError` whose :meth:`GenesysError.describe`
-  names the cause and the fix.
+  names the cause and the fix;
+* redirects are refused on both hosts (the token POST included): Genesys Cloud
+  does not redirect, so a 3xx comes from something in between and must not
+  receive the credentials or the token.
 
 Secrets (client secret, password, assertion, token) never appear in a
-warning, an error message or an exception attribute.
+warning, an error message or an exception attribute: the client reports every
+secret it sends and every token it mints (``on_secret`` and
+``genesys_common.report_secret``, so the running task masks them in all their
+forms), and a response body is copied into a message only through its masker.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
 import datetime
 import email.utils
 import math
@@ -44,7 +49,12 @@ except ImportError:  # pragma: no cover - reported by the modules
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import GenesysModuleFail
+from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import (
+    GenesysModuleFail,
+    SecretMasker,
+    basic_credential,
+    report_secret,
+)
 
 COLLECTION_VERSION = '1.0.0'
 USER_AGENT = 'genesyscloud.sso/%s (Ansible collection)' % COLLECTION_VERSION
@@ -75,6 +85,7 @@ GRANT_TYPES = ('client_credentials', 'password', 'saml2_bearer', 'token')
 SAML2_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:saml2-bearer'
 
 RETRY_STATUSES = frozenset([429, 502, 503, 504])
+_TOKEN_BAD_CHAR_RE = re.compile(r'[\s\x00-\x1f\x7f]')
 IDEMPOTENT_METHODS = frozenset(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'])
 RETRY_AFTER_CAP = 60.0
 BACKOFF_BASE = 0.5
@@ -262,8 +273,9 @@ def to_module_fail(err, **extra):
     return GenesysModuleFail(err.describe(), **fields)
 
 
-def _token_error(status, body, correlation_id, client_id, retries=0):
-    """GenesysError for a failed token request, with cause + fix."""
+def _token_error(status, body, correlation_id, client_id, retries=0, mask=None):
+    """GenesysError for a failed token request, with cause + fix (texts of the body through ``mask``)."""
+    mask = mask or SecretMasker().mask_text
     error = description = None
     if isinstance(body, dict):
         error = body.get('error') or body.get('code')
@@ -294,9 +306,11 @@ def _token_error(status, body, correlation_id, client_id, retries=0):
         hint = 'Cause: the login service was temporarily unavailable (still after %d retries). Fix: try again later' % retries
     message = description if not error else ('%s (%s)' % (error, description) if description else error)
     if not isinstance(body, dict) and body:
-        message = str(body)[:300]
-    return GenesysError(status=status, code=error or 'token.request.failed', message='token request refused: %s' % message,
-                        correlation_id=correlation_id, method='POST', path=TOKEN_PATH, body=body, hint=hint,
+        message = str(body)
+    message = mask(str(message))[:300]
+    return GenesysError(status=status, code=mask(str(error))[:100] if error else 'token.request.failed',
+                        message='token request refused: %s' % message,
+                        correlation_id=correlation_id, method='POST', path=TOKEN_PATH, body=None, hint=hint,
                         client_id=client_id, retries=retries)
 
 
@@ -362,11 +376,13 @@ class GenesysClient:
     ``warn`` receives warnings (one per retry, TLS verification off).
     """
 
-    def __init__(self, params, warn=None, sleep=time.sleep, rng=None, session=None):
+    def __init__(self, params, warn=None, sleep=time.sleep, rng=None, session=None, on_secret=None):
         if not HAS_REQUESTS:
             raise GenesysError(code='missing.library', message=missing_required_lib('requests'), hint='')
-        self.params = params
+        self.params = params = dict(params)
         self._warn = warn or (lambda msg: None)
+        self._on_secret = on_secret
+        self._masker = SecretMasker()
         self._sleep = sleep
         self._rng = rng or random.Random()
         self.request_count = 0
@@ -385,6 +401,13 @@ class GenesysClient:
         self.retries = 5 if retries is None else max(0, int(retries))
         self.client_id = params.get('client_id')
         self._client_secret = params.get('client_secret')
+        self._report_secret(self._client_secret)
+        if _filled(self._client_secret):
+            self._report_secret(basic_credential(self.client_id, self._client_secret))
+        for key in ('password', 'assertion', 'access_token'):
+            self._report_secret(params.get(key))
+        if isinstance(params.get('access_token'), str):
+            params['access_token'] = self._clean_token(params['access_token'])
         self.grant_type = self._pick_grant(params)
         self._resolve_urls(params)
 
@@ -403,6 +426,32 @@ class GenesysClient:
         else:
             self.verify = params.get('ca_path') or True
         self.session.verify = self.verify
+
+    # ------------------------------------------------------------------ secrets
+    def _report_secret(self, value):
+        """Register ``value`` for masking: here (messages), with ``on_secret`` and with the running task."""
+        if not isinstance(value, str) or not value.strip():
+            return
+        for form in set([value, value.strip()]):
+            self._masker.add(form)
+            report_secret(form)
+            if self._on_secret is not None:
+                self._on_secret(form)
+
+    def mask(self, text):
+        """``text`` with every secret of this client (in every form) and any credential masked."""
+        return self._masker.mask_text(text)
+
+    def _clean_token(self, token):
+        """A given access token without surrounding whitespace; one with whitespace or a control character
+        inside is refused before any request (it would break the Authorization header)."""
+        stripped = token.strip()
+        if stripped and _TOKEN_BAD_CHAR_RE.search(stripped):
+            raise GenesysError(code='invalid.access_token',
+                               message='access_token contains a space, line break or control character inside it',
+                               hint='Fix: give access_token (or GENESYSCLOUD_ACCESS_TOKEN) as the bare token, one line '
+                                    'without spaces, e.g. the access_token returned by genesyscloud.sso.genesys_token')
+        return stripped
 
     # ------------------------------------------------------------------ setup
     def _resolve_urls(self, params):
@@ -498,7 +547,7 @@ class GenesysClient:
         else:
             # a bare token re-authenticates with client credentials
             form['grant_type'] = 'client_credentials'
-        basic = base64.b64encode(('%s:%s' % (self.client_id, self._client_secret)).encode('utf-8')).decode('ascii')
+        basic = basic_credential(self.client_id, self._client_secret)
         headers = {'Authorization': 'Basic %s' % basic, 'Content-Type': 'application/x-www-form-urlencoded'}
         url = self.login_url + TOKEN_PATH
         attempt = 0
@@ -507,15 +556,18 @@ class GenesysClient:
             status = resp.status_code
             body = _parse_body(resp)
             if 200 <= status < 300 and isinstance(body, dict) and body.get('access_token'):
+                # registered before anything else can show it (every core, every path)
+                self._report_secret(str(body['access_token']))
                 break
             if 200 <= status < 300 and not isinstance(body, dict):
-                raise _unreadable_answer(resp, 'POST', TOKEN_PATH, self.client_id)
+                raise _unreadable_answer(resp, 'POST', TOKEN_PATH, self.client_id, mask=self.mask)
             retry_possible = attempt < self.retries
             if _is_rate_limited_token_answer(status, body) and retry_possible:
                 attempt += 1
                 self._retry_wait(attempt, 'HTTP 400 rate limit exceeded', 'POST', TOKEN_PATH, None)
                 continue
-            raise _token_error(status, body, _correlation_id(resp, body), self.client_id, retries=attempt)
+            raise _token_error(status, body, _correlation_id(resp, body), self.client_id, retries=attempt,
+                               mask=self.mask)
         self.token_count += 1
         now = time.time()
         expires_in = body.get('expires_in')
@@ -540,7 +592,7 @@ class GenesysClient:
                       ' (Retry-After)' if retry_after is not None else ''))
         self._sleep(delay)
 
-    def _send(self, method, url, path, safe_to_repeat=None, **kwargs):
+    def _send(self, method, url, path, safe_to_repeat=None, repeat_unsent_only=False, **kwargs):
         """Send one request with the retry policy; return the final ``requests.Response``.
 
         Transport failures that exhaust the retries (or may not be repeated) raise GenesysError.
@@ -552,7 +604,9 @@ class GenesysClient:
         while True:
             self.request_count += 1
             try:
-                resp = self.session.request(method, url, timeout=self.timeout, verify=self.verify, **kwargs)
+                # never follow a redirect: the credentials (Basic, form) or the token would go with it
+                resp = self.session.request(method, url, timeout=self.timeout, verify=self.verify,
+                                            allow_redirects=False, **kwargs)
             except Exception as exc:  # requests' transport errors
                 if not HAS_REQUESTS or not isinstance(exc, requests.exceptions.RequestException):
                     setting = _setting_error(exc, self.params)
@@ -561,14 +615,21 @@ class GenesysClient:
                     raise
                 never_sent = _connection_never_sent(exc)
                 tls = isinstance(exc, requests.exceptions.SSLError)
-                retryable = not tls and (never_sent or safe_to_repeat) and not isinstance(
+                # repeat_unsent_only: a journaled write is repeated only when it provably never left; an unknown
+                # outcome goes back to the caller, which finds out by reading (a late attempt could land later)
+                retryable = not tls and (never_sent or (safe_to_repeat and not repeat_unsent_only)) and not isinstance(
                     exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema))
                 if retryable and attempt < self.retries:
                     attempt += 1
                     self._retry_wait(attempt, _describe_exc(exc), method, path, None)
                     continue
-                raise self._transport_error(exc, method, path, attempt, never_sent, safe_to_repeat)
+                error = self._transport_error(exc, method, path, attempt, never_sent,
+                                              safe_to_repeat and not repeat_unsent_only)
+                error.never_sent = never_sent
+                raise error
             status = resp.status_code
+            if 300 <= status < 400:
+                raise self._redirect_error(resp, method, path)
             if status in RETRY_STATUSES and (status == 429 or safe_to_repeat) and attempt < self.retries:
                 attempt += 1
                 retry_after = parse_retry_after(resp.headers.get('Retry-After'))
@@ -576,6 +637,22 @@ class GenesysClient:
                 continue
             resp.genesys_retries = attempt
             return resp
+
+    def _redirect_error(self, resp, method, path):
+        location = _location_host(resp.headers.get('Location'))
+        try:
+            resp.close()
+        except Exception:  # pragma: no cover
+            pass
+        host = 'login' if path == TOKEN_PATH else 'API'
+        return GenesysError(
+            status=resp.status_code, code='redirect.refused', method=method, path=path, client_id=self.client_id,
+            correlation_id=_correlation_id(resp, None),
+            message='the %s host answered with a redirect to %s; it was not followed (nothing was sent there)'
+                    % (host, location),
+            hint='Cause: Genesys Cloud does not redirect, so something between this host and Genesys Cloud (a proxy, '
+                 'a gateway, a wrong api_url/login_url) answered. Fix: check api_url/login_url (or region) and '
+                 'HTTPS_PROXY/NO_PROXY; the credentials and the token are never sent to a redirect target')
 
     def _transport_error(self, exc, method, path, attempt, never_sent, safe_to_repeat):
         text = _describe_exc(exc)
@@ -595,7 +672,7 @@ class GenesysClient:
                             client_id=self.client_id, retries=attempt)
 
     # ------------------------------------------------------------------ API
-    def request(self, method, path, body=None, query=None, expect_404=False, headers=None):
+    def request(self, method, path, body=None, query=None, expect_404=False, headers=None, repeat_unsent_only=False):
         """Call the platform API; return ``(status, data)`` (data = parsed JSON or None).
 
         Non-2xx answers raise :class:`GenesysError`, except a 404 with ``expect_404``,
@@ -616,7 +693,7 @@ class GenesysClient:
             kwargs = dict(headers=hdrs, params=query)
             if body is not None:
                 kwargs['json'] = body
-            resp = self._send(method, url, path, **kwargs)
+            resp = self._send(method, url, path, repeat_unsent_only=repeat_unsent_only, **kwargs)
             status = resp.status_code
             data = _parse_body(resp)
             if status == 401 and not replayed and self.can_reauthenticate:
@@ -629,7 +706,7 @@ class GenesysClient:
             break
         if 200 <= status < 300:
             if resp.content and not isinstance(data, (dict, list)):
-                raise _unreadable_answer(resp, method, path, self.client_id)
+                raise _unreadable_answer(resp, method, path, self.client_id, mask=self.mask)
             return status, (data if isinstance(data, (dict, list)) else None)
         if status == 404 and expect_404:
             return 404, None
@@ -641,9 +718,12 @@ class GenesysClient:
             code = data.get('code')
             message = data.get('message')
         elif data:
-            message = str(data)[:300]
+            message = str(data)
         if not message:
             message = resp.reason or ''
+        # an error body is never copied unfiltered: it may echo the request (Authorization, the form)
+        message = self.mask(str(message))[:300]
+        code = self.mask(str(code))[:100] if code is not None else None
         hint = None
         if resp.status_code == 401 and self.grant_type == 'token' and not self.can_reauthenticate:
             hint = ('Cause: the access token is invalid or expired. Fix: get a fresh token with '
@@ -655,7 +735,8 @@ class GenesysClient:
                 'Cause: the org allows API access only from certain IP addresses. Fix: add this host\'s address '
                 'to the allow list (Admin > Security)')
         return GenesysError(status=resp.status_code, code=code, message=message,
-                            correlation_id=_correlation_id(resp, data), method=method, path=path, body=data,
+                            correlation_id=_correlation_id(resp, data), method=method, path=path,
+                            body=_masked_body(data, self._masker),
                             hint=hint, client_id=self.client_id, retries=getattr(resp, 'genesys_retries', 0))
 
     def get(self, path, **kw):
@@ -685,11 +766,39 @@ def _filled(value):
     return bool(value and str(value).strip())
 
 
-def _unreadable_answer(resp, method, path, client_id):
+def _location_host(location):
+    """``scheme://host[:port]`` of a Location header: no path, query or credentials."""
+    if not location:
+        return 'an unnamed location (no Location header)'
+    from ansible.module_utils.six.moves.urllib.parse import urlsplit
+    try:
+        parts = urlsplit(str(location).strip())
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return 'an unparsable location'
+    if not host:
+        return 'a path on the same host'
+    if ':' in host:
+        host = '[%s]' % host
+    return '%s://%s%s' % (parts.scheme or '?', host, (':%d' % port) if port else '')
+
+
+def _masked_body(data, masker):
+    """The parsed error body kept on the exception (for missing_permission), masked."""
+    if isinstance(data, dict):
+        return masker.mask(data)
+    if isinstance(data, str):
+        return masker.mask_text(data)[:300]
+    return data
+
+
+def _unreadable_answer(resp, method, path, client_id, mask=None):
     """A 2xx answer whose body is not the JSON the API sends (a proxy page, a cut-off answer)."""
+    mask = mask or SecretMasker().mask_text
     ctype = resp.headers.get('Content-Type') or 'no Content-Type'
     try:
-        snippet = ' '.join((resp.text or '')[:100].split())
+        snippet = ' '.join(mask(resp.text or '').split())[:100]
     except Exception:  # pragma: no cover
         snippet = ''
     return GenesysError(

@@ -53,6 +53,10 @@ def core(params, ctx):
                 # a given token is only checked: HEAD /api/v2/tokens/me answers 2xx when it is valid
                 client.head('/api/v2/tokens/me')
             token = client.get_token()  # the latest one (a given token may have been renewed on 401)
+            # the client registered the token as a secret (masked in msg, warnings, invocation); this field is
+            # what the module exists to return (censored in the output, kept for register)
+            if token['access_token'] != (params.get('access_token') or '').strip():
+                ctx.return_unmasked('access_token')  # a given token stays masked like the no_log option it came from
             result = dict(
                 changed=False,
                 access_token=token['access_token'],

@@ -31,10 +31,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 from ansible import constants as C
-from ansible.errors import AnsibleActionFail
+from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.common.parameters import PASS_VARS, remove_values
+from ansible.module_utils.common.parameters import PASS_VARS
 from ansible.module_utils.errors import NoLogError, UnsupportedError
 from ansible.plugins.action import ActionBase
 
@@ -42,6 +45,10 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common im
     SPEC_RULE_KEYS,
     GenesysModuleFail,
     RunContext,
+    SecretMasker,
+    connection_secrets,
+    mask_output,
+    scrub,
 )
 
 EXECUTION_VAR = 'genesyscloud_sso_execution'
@@ -165,17 +172,71 @@ def invocation_wanted(task_vars=None):
     return bool(C.config.get_config_value('INJECT_INVOCATION', variables=task_vars or {}))
 
 
-def mask_result(result, no_log_values):
+def mask_result(result, no_log_values, keep=()):
     """Mask like ``AnsibleModule._return_formatted``: no_log values out, top-level bools/None kept.
 
-    Blank (empty or whitespace-only) values are not masked: masking them would replace every space of the
-    output (the client refuses blank secrets anyway).
+    The masker is the one of the module path (``genesys_common.SecretMasker``): every secret in every form
+    (URL-encoded, JSON-escaped, base64, HTTP Basic), Authorization / Bearer / Basic credentials in any text,
+    and private-key blocks removed (``invocation.module_args`` included). Blank (empty or whitespace-only)
+    values are not masked: masking them would replace every space of the output (the client refuses blank
+    secrets anyway). ``keep``: top-level keys of a successful result returned as they are.
     """
-    no_log_values = set(v for v in (no_log_values or ()) if not (isinstance(v, str) and not v.strip()))
-    keep = dict((k, v) for k, v in result.items() if v is None or isinstance(v, bool))
-    masked = remove_values(result, no_log_values) if no_log_values else dict(result)
-    masked.update(keep)
-    return masked
+    masker = no_log_values if isinstance(no_log_values, SecretMasker) else SecretMasker(no_log_values or ())
+    return mask_output(result, masker, keep=keep)
+
+
+# ---------------------------------------------------------------------------------------------------
+# the task's environment: keyword on the controller path
+# ---------------------------------------------------------------------------------------------------
+def env_fallback_names(argument_spec):
+    """{option: [environment variable names]} of the options that fall back to the environment."""
+    out = {}
+    for name, opt in (argument_spec or {}).items():
+        fallback = opt.get('fallback') if isinstance(opt, dict) else None
+        if fallback and fallback[0] is env_fallback and len(fallback) > 1 and fallback[1]:
+            names = fallback[1][0] if isinstance(fallback[1][0], (list, tuple)) else fallback[1]
+            out[name] = list(names)
+    return out
+
+
+def apply_task_environment(argument_spec, args, task_env, process_env):
+    """Resolve the environment fallbacks as a module process would see them: the task's ``environment:``
+    over the controller's own environment.
+
+    Returns ``(args, error)``: ``args`` with the options whose value comes from the task's ``environment:``
+    set explicitly (so the fallback does not read the controller's environment), or an error message when
+    a variable the task's ``environment:`` sets holds a different value in the controller's environment
+    (it names the variables and both sources, never a value). An option given in the task wins over both.
+    """
+    args = dict(args or {})
+    task_env = dict((str(k), v) for k, v in (task_env or {}).items())
+    conflicts = []
+    for option, names in sorted(env_fallback_names(argument_spec).items()):
+        opt = argument_spec[option]
+        keys = [option] + list(opt.get('aliases') or [])
+        if any(args.get(k) is not None for k in keys):
+            continue
+        for name in names:
+            if name in task_env and name in process_env and str(task_env[name]) != process_env[name]:
+                conflicts.append((option, name))
+        chosen = None
+        for name in names:
+            if name in task_env or name in process_env:
+                chosen = name
+                break
+        if chosen is not None and chosen in task_env and task_env[chosen] is not None:
+            args[option] = str(task_env[chosen])
+    if conflicts:
+        names = ', '.join(n for _o, n in conflicts)
+        options = ', '.join(o for o, _n in conflicts)
+        return args, (
+            'Conflicting environment: %s %s set both by the task\'s environment: keyword and by the controller\'s '
+            'own environment (the shell or job that started ansible-playbook), with different values; the task '
+            'would act on another org or with other credentials depending on which one wins. Nothing was sent. '
+            'Fix: unset %s in the controller\'s environment, give both the same value, or set the option%s %s in '
+            'the task (an option given in the task wins over both)'
+            % (names, 'is' if len(conflicts) == 1 else 'are', names, '' if len(conflicts) == 1 else 's', options))
+    return args, None
 
 
 class GenesysActionBase(ActionBase):
@@ -198,14 +259,46 @@ class GenesysActionBase(ActionBase):
             result['_ansible_no_log'] = True
         return result
 
+    def _task_environment(self):
+        """The task's ``environment:`` (play, block and task levels merged, templated) as a dict, exactly as
+        ansible-core gives it to a module process (``ActionBase._compute_environment_string``)."""
+        final = {}
+        environments = getattr(self._task, 'environment', None)
+        if environments is None:
+            return final
+        if not isinstance(environments, list):
+            environments = [environments]
+        for environment in environments:
+            if environment is None or len(environment) == 0:
+                continue
+            templated = self._templar.template(environment)
+            if not isinstance(templated, dict):
+                raise AnsibleActionFail('environment must be a dictionary, received %s' % type(templated).__name__)
+            final.update(templated)
+        if final:
+            final = self._templar.template(final)
+        return dict((str(k), v) for k, v in final.items())
+
+    def _environment_args(self, args):
+        """``(args, error)``: ``args`` with the task's ``environment:`` applied to the environment fallbacks."""
+        try:
+            task_env = self._task_environment()
+        except (AnsibleError, TypeError, ValueError) as exc:
+            return args, 'environment: could not be read (%s); fix the task\'s environment: keyword' % exc
+        return apply_task_environment(self.SPEC['argument_spec'], args, task_env, os.environ)
+
     def run(self, tmp=None, task_vars=None):
+        args, env_error = self._environment_args(dict(self._task.args))
+        if env_error:
+            # before any request, on both execution paths
+            return dict(failed=True, changed=False, msg=env_error)
         if self._module_path_requested(task_vars):
             self._requires_connection = True
             result = self._execute_module(module_name=self._task.action, module_args=self._task.args,
                                           task_vars=task_vars)
-            return self._censor(result)
+            return self._censor(scrub(result))
         result = super(GenesysActionBase, self).run(tmp, task_vars)
-        return self._censor(self.run_core(result, dict(self._task.args), self._task.action,
+        return self._censor(self.run_core(result, args, self._task.action,
                                           check_mode=self._task.check_mode, diff_mode=self._task.diff,
                                           inject_invocation=invocation_wanted(task_vars)))
 
@@ -225,27 +318,29 @@ class GenesysActionBase(ActionBase):
     def _shape(self, result, args, module_name, check_mode, diff_mode):
         spec = self.SPEC
         validation, error_msg, warnings = validate_module_args(spec, args, module_name)
-        no_log_values = set(validation._no_log_values)
         params = validation.validated_parameters
+        masker = SecretMasker(validation._no_log_values)
+        masker.update(connection_secrets(params))
         if warnings:
             result['warnings'] = list(warnings)
         if error_msg:
             result.update(failed=True, msg=error_msg, invocation=dict(module_args=params))
-            return mask_result(result, no_log_values)
+            return mask_result(result, masker)
 
         if check_mode and not spec.get('supports_check_mode', False):
             result.update(skipped=True, msg='remote module (%s) does not support check mode' % module_name,
                           invocation=dict(module_args=params))
-            return mask_result(result, no_log_values)
+            return mask_result(result, masker)
 
         ctx = RunContext(check_mode=bool(check_mode), diff_mode=bool(diff_mode), execution='controller')
         core = type(self).CORE
         try:
-            core_result = core(params, ctx)
+            with ctx:
+                core_result = core(params, ctx)
         except GenesysModuleFail as exc:
             core_result = dict(exc.extra)
             core_result.update(failed=True, msg=exc.msg)
-        no_log_values.update(ctx.secrets)
+        masker.update(ctx.secrets)
         result.update(core_result)
         if ctx.warnings:
             result['warnings'] = result.get('warnings', []) + list(ctx.warnings)
@@ -253,4 +348,4 @@ class GenesysActionBase(ActionBase):
             result['invocation'] = dict(module_args=params)
         if not result.get('failed'):
             result.setdefault('changed', False)
-        return mask_result(result, no_log_values)
+        return mask_result(result, masker, keep=ctx.unmasked_keys)
