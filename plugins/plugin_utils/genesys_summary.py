@@ -12,8 +12,22 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import difflib
+import hashlib
 import numbers
+import os
+import re
 from collections.abc import Mapping
+
+import yaml
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
+
+try:  # the C loader parses the role's argument specs several times faster (once per worker process)
+    from yaml import CSafeLoader as _SpecLoader
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    from yaml import SafeLoader as _SpecLoader
 
 
 def _mapping(value):
@@ -88,12 +102,17 @@ def _head(r, cert_count):
     return 'no change needed, the provider is already as intended'
 
 
+NOT_VERIFIED = 'OAuth automation NOT verified: no preserved clients configured'
+
+
 def summary(configure, org='', provider_type='', mode='apply', failed=False, failed_step='', error='',
-            rolled_back=False, clients_before=None, clients_after=None, expiry_warn_days=30):
+            rolled_back=False, clients_before=None, clients_after=None, expiry_warn_days=30, preserved_clients=None):
     """saml_sso_result of the role's main entry point: the facts of the run and the lines it prints.
 
     ``configure`` is the registered genesys_identity_provider result of step 4 (anything else, e.g. {} when the
-    step did not run, counts as "no provider result").
+    step did not run, counts as "no provider result"). ``preserved_clients``: how many preserved OAuth clients the
+    org has (``saml_sso_preserved_clients | length``); with 0, step 1 checked the admin client's own grant instead,
+    and the summary says loudly that the OAuth automation is NOT verified (None: not told, as before).
     """
     c = _mapping(configure)
     if 'provider' not in c:
@@ -136,9 +155,18 @@ def summary(configure, org='', provider_type='', mode='apply', failed=False, fai
                             lines=client_lines(before)),
         clients_after=dict(checked=len(after.get('report') or []), passed=after.get('passed'),
                            lines=client_lines(after)),
+        preserved_clients=preserved_clients,
+        oauth_verified=preserved_clients is None or int(preserved_clients) > 0,
     )
+    admin_only = not r['oauth_verified']
 
     lines = ['%s: %s' % (org, _head(r, len(certs)))]
+    if admin_only:
+        checked = r['clients_before']
+        lines.append('%s (saml_sso_preserved_clients is empty): nothing proves that the bots and integrations of this '
+                     'org keep working; list them in saml_sso_preserved_clients. The admin client\'s own '
+                     'client-credentials grant: %s.' % (NOT_VERIFIED, 'not checked' if not checked['checked']
+                                                        else ('OK' if checked['passed'] else 'FAILED')))
     org_info = r['organization']
     if org_info.get('short_name'):
         lines.append('Organization: %s (short name %s, id %s)'
@@ -155,12 +183,12 @@ def summary(configure, org='', provider_type='', mode='apply', failed=False, fai
             days = ' (%s days%s)' % (cert['days_left'], ', RENEW SOON' if cert.get('subject') in expiring else '')
         lines.append('Certificate %s (SHA-256 %s): expires %s%s' % (cert.get('subject', '?'), cert.get('fingerprint', '?'),
                                                                     cert.get('not_after', '?'), days))
-    if r['clients_before']['checked']:
+    if r['clients_before']['checked'] and not admin_only:
         lines.append('Preserved OAuth clients before the change: %d checked, %s'
                      % (r['clients_before']['checked'], 'all OK' if r['clients_before']['passed'] else 'FAILED'))
     if r['clients_after']['checked']:
         lines.append('Preserved OAuth clients after the change: %s' % ('all OK' if r['clients_after']['passed'] else 'FAILED'))
-    elif mode == 'apply' and not failed and not r['changed'] and r['clients_before']['checked']:
+    elif mode == 'apply' and not failed and not r['changed'] and r['clients_before']['checked'] and not admin_only:
         lines.append('Preserved OAuth clients were not validated again: nothing changed.')
     if mode == 'check' and not failed and r['changed']:
         lines.append('Check mode: nothing was written, so step 5 (verify the provider is active) and step 6 (validate '
@@ -177,3 +205,130 @@ def summary(configure, org='', provider_type='', mode='apply', failed=False, fai
                                         ', '.join(attrs) or 'email, OrganizationName'))
     r['lines'] = lines
     return r
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The role's inputs (the first task of each entry point): unknown saml_sso_* variables, types, required options.
+# ansible-core's own role argument validation prints the whole argument spec (11 KB) with its message; the
+# collection's playbooks import the role with rolespec_validate: false and the role checks its inputs here instead,
+# into one line that names the option and never a value.
+
+# saml_sso_* variables that are not inputs but may be visible to a host: what the role sets (saml_sso_result) and
+# what the collection's playbooks read (saml_sso_hosts).
+NOT_INPUTS = ('saml_sso_result', 'saml_sso_hosts')
+MASK = '********'
+_SPECS = {}
+_TYPE_ERROR = re.compile(r"^(?:Elements value for option|argument) '([^']+)'(?: found in '([^']+)'\.?)? is of type (\S+)"
+                         r"(?: found in '([^']+)'\.?)? and we were unable to convert to (\w+)")
+
+
+def role_argument_specs(path):
+    """The ``argument_specs`` of a role's ``meta/argument_specs.yml`` (cached per file version and process)."""
+    stat = os.stat(path)
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    if key not in _SPECS:
+        with open(path, 'rb') as handle:
+            _SPECS.clear()
+            _SPECS[key] = (yaml.load(handle, Loader=_SpecLoader) or {}).get('argument_specs') or {}  # nosec B506
+    return _SPECS[key]
+
+
+def _closest(name, candidates):
+    found = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
+    return found[0] if found else ''
+
+
+def _unknown_variables(names, options, known):
+    errors = []
+    for name in sorted(names):
+        if name in known:
+            continue
+        near = _closest(name, options) or _closest(name, known)
+        errors.append('%s is not a variable of the saml_sso role%s: rename it, or remove it from the inventory, '
+                      'group_vars, vars or -e (a misspelt input is otherwise ignored)'
+                      % (name, ' (did you mean %s?)' % near if near else ''))
+    return errors
+
+
+def _sub_options(options, path):
+    """Options of the nested option at ``path`` (a tuple of names), {} when unknown."""
+    current = {'options': options}
+    for part in path:
+        current = (current.get('options') or {}).get(part) or {}
+    return current.get('options') or {}
+
+
+def _unsupported_lines(unsupported, options):
+    lines = []
+    for item in sorted(unsupported, key=str):
+        path = tuple(item) if isinstance(item, (tuple, list)) else (item,)
+        if not path:
+            continue
+        parent, name = path[:-1], path[-1]
+        where = '.'.join(parent)
+        near = _closest(name, _sub_options(options, parent))
+        lines.append('%s is not an option of %s%s: rename or remove it'
+                     % ('.'.join(path), where or 'the role', ' (did you mean %s.%s?)' % (where, near) if near else ''))
+    return lines
+
+
+def _error_line(message):
+    """ansible-core's validation message for one error, rewritten so that it holds no value."""
+    match = _TYPE_ERROR.match(message)
+    if match:
+        option, where, got, where2, wanted = match.groups()
+        where = where or where2
+        return '%s%s must be of type %s (it is a %s that does not convert to one)' % (
+            ('%s: ' % where.replace(' -> ', '.')) if where else '', option, wanted, got.strip("<>'").replace("class '", ''))
+    message = re.sub(r'\.? Supported parameters include: .*$', '', message)
+    message = re.sub(r', got: .*?( found in |$)', r'\1', message)  # a choice error: never echo the value given
+    return message.rstrip('.')
+
+
+def input_error(values, spec_path, entry='main', org=''):
+    """'' when the role variables visible to a host are valid inputs of the role entry point ``entry``, else one line.
+
+    ``values``: {name: value} of every variable visible to the host whose name starts with ``saml_sso_``
+    (``lookup('ansible.builtin.varnames', '^saml_sso_')``). A name that is an option of no entry point of the role
+    fails, naming the closest option (a typo of saml_sso_preserved_clients would silently skip the OAuth proof); the
+    values of the entry point's options are validated against its spec (type, choices, required, sub-options). The
+    line never holds a value: secret options are no_log in the spec, and type and choice errors name the option only.
+    """
+    specs = role_argument_specs(spec_path)
+    options = (specs.get(entry) or {}).get('options') or {}
+    known = set(NOT_INPUTS)
+    for spec in specs.values():
+        known.update(((spec or {}).get('options') or {}).keys())
+    values = dict(values or {})
+    errors = _unknown_variables(values, options, known)
+    provided = dict((k, v) for k, v in values.items() if k in options)
+    result = ArgumentSpecValidator(options).validate(provided)
+    secrets = set(str(v) for v in result._no_log_values if v not in (None, ''))  # pylint: disable=protected-access
+    errors += _unsupported_lines(result.unsupported_parameters, options)
+    for error in result.errors:
+        if error.__class__.__name__ == 'UnsupportedError':
+            continue  # named above with the closest option
+        errors.append(_error_line(str(error)))
+    if not errors:
+        return ''
+    line = 'Invalid input for %s: %s. Fix it in the inventory, group_vars, vars or -e and run again.' % (
+        org or 'this org', '; '.join(' '.join(e.split()) for e in errors))
+    return remove_values(line, secrets) if secrets else line
+
+
+_SAFE_SEGMENT = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$')
+
+
+def path_segment(name):
+    """A file or directory name made from ``name`` (an inventory host name) that stays inside its parent directory.
+
+    A name of letters, digits, ``.``, ``_`` and ``-`` (not starting with ``.``, at most 100 characters) is kept as
+    it is; any other (``../x``, ``a/b``, ``.``, a NUL, spaces) becomes its safe characters plus ``-`` and the first 12
+    hex digits of its SHA-256, so two different host names never share a file.
+    """
+    text = '' if name is None else str(name)
+    if _SAFE_SEGMENT.match(text):
+        return text
+    digest = hashlib.sha256(text.encode('utf-8', 'surrogateescape')).hexdigest()[:12]
+    safe = re.sub(r'[^A-Za-z0-9._-]+', '_', text).lstrip('.')[:80]
+    return '%s-%s' % (safe, digest) if safe else digest
