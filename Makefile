@@ -62,6 +62,13 @@ docs: venv
 test-312: venv venv312
 	$(GATES) py312
 
+# Mutation testing of the domain, the client and the safety code (mutmut, in a throwaway copy under
+# /tmp, niced, time-bounded; not part of `make test`). Writes docs/mutation.md and the score block of
+# docs/reliability.md. MUTATION_ARGS e.g. "--budget 900 --worktree".
+.PHONY: mutation
+mutation: venv
+	nice -n 19 $(PY) tools/mutation.py $(MUTATION_ARGS)
+
 bench: venv
 	$(PY) bench/run.py
 bench-quick: venv

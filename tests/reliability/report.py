@@ -148,8 +148,20 @@ def render(figures, session_info):
     return "\n".join(lines) + "\n"
 
 
+MUTATION_BEGIN = "<!-- BEGIN mutation-score"   # block written by tools/mutation.py (make mutation): kept as is
+MUTATION_END = "<!-- END mutation-score -->"
+
+
 def write_report(path, figures, session_info):
     text = render(figures, session_info)
+    try:
+        with open(path) as handle:
+            old = handle.read()
+    except (IOError, OSError):
+        old = ""
+    if MUTATION_BEGIN in old and MUTATION_END in old:
+        block = MUTATION_BEGIN + old.split(MUTATION_BEGIN, 1)[1].split(MUTATION_END, 1)[0] + MUTATION_END
+        text += "\n" + block + "\n"
     tmp = path + ".tmp"
     with open(tmp, "w") as handle:
         handle.write(text)

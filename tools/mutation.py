@@ -1,0 +1,437 @@
+#!/usr/bin/env python3
+"""Mutation testing of the safety-critical code (``make mutation``), with mutmut, in a throwaway copy.
+
+What it mutates (single-expression mutants made by mutmut 3, pinned in requirements-dev.txt):
+
+* ``plugins/module_utils/genesys_idp.py``      the domain (every function: lockout guard, ids and
+  paths, comparison, payloads, sanitising);
+* ``plugins/module_utils/genesys_client.py``   the client (every function: TLS defaults, URL checks,
+  grants, retries, error texts);
+* ``plugins/module_utils/genesys_idp_core.py`` the safety code of the provider core only: the write
+  path with the lockout guard (``_core``, ``_write``, ``core``), backup and restore (``_write_backup``,
+  ``load_backup``, ``_slug``), locating the object written (``_find_custom``, ``read_listed``,
+  ``reread``), the create preconditions, and whatever journal / lock / verify / restore functions the
+  core has (name patterns in SAFETY_CORE_PATTERNS).
+
+The test command is the unit suite (``tests/unit``); mutmut runs, for each mutant, only the unit tests
+that call the mutated function (it records that in a first, clean run).
+
+Never in the work tree: the tracked files of ``--ref`` (default HEAD; ``--worktree`` takes the files as
+they are in the work tree, uncommitted edits included) are exported into a new temporary directory
+laid out as ``<tmp>/ansible_collections/genesyscloud/sso/`` (mutmut names a mutant after its file path
+relative to where it runs, so the path must *be* the import path of the collection), mutmut makes its
+``mutants/`` copy there, and the directory is removed at the end, also after Ctrl-C or a failure.
+Nothing of the work tree is written except the report (``--report``, default docs/mutation.md, and the
+marked score block of docs/reliability.md) at the end.
+
+Bounded: ``nice -n 19``, ``--max-children`` workers (default 2), a wall-clock ``--budget`` (default
+2400 s: mutmut is then interrupted, the mutants not tried count as "not checked"), mutmut's own CPU
+limit per mutant (a mutant that loops is a "timeout").
+
+Exit status: 0 when the run completed (survivors are reported, not failed on), 1 when mutmut could not
+run (clean tests failing, ...), 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime
+import fnmatch
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PKG = 'ansible_collections/genesyscloud/sso'
+MOD = 'ansible_collections.genesyscloud.sso.plugins.module_utils'
+
+FILES = collections.OrderedDict([
+    ('plugins/module_utils/genesys_idp.py', ('domain', ['*'])),
+    ('plugins/module_utils/genesys_client.py', ('client', ['*'])),
+    ('plugins/module_utils/genesys_idp_core.py', ('provider core: safety code', None)),
+])
+
+# Functions of genesys_idp_core.py that are mutated (fnmatch on the function name; methods as Class.method).
+SAFETY_CORE_PATTERNS = ['core', '_core', '_write', '_write_backup', 'load_backup', '_slug', '_check_create',
+                        '_find_custom', '_Run.reread', '_Run.read_listed', '*journal*', '*Journal*', '*lock*',
+                        '*Lock*', '*guard*', '*verify*', '*restore*', '*rollback*', '*backup*', '*_id*', '*path*']
+
+# What counts as "safety code" for the list of survivors that must be killed or explained
+# (file -> function patterns).  The rest of the domain and the client is scored but not listed.
+SAFETY_FUNCTIONS = {
+    'plugins/module_utils/genesys_idp.py': ['lockout_check', 'is_enabled', 'provider_path', 'classify_entity',
+                                            'family_of', 'list_entities', 'writable_copy', '*_id*', '*path*'],
+    'plugins/module_utils/genesys_client.py': ['GenesysClient.__init__', 'GenesysClient._resolve_urls',
+                                               '*mask*', '*secret*', '*redact*', '*scrub*', '*redirect*',
+                                               '_describe_exc', '_setting_error'],
+    'plugins/module_utils/genesys_idp_core.py': ['*'],
+}
+
+BEGIN_RUN = '<!-- BEGIN mutation-run: written by tools/mutation.py (make mutation); do not edit inside -->'
+END_RUN = '<!-- END mutation-run -->'
+BEGIN_SCORE = '<!-- BEGIN mutation-score: written by tools/mutation.py; kept by tests/reliability/report.py -->'
+END_SCORE = '<!-- END mutation-score -->'
+
+STATUS_ORDER = ('killed', 'survived', 'timeout', 'no tests', 'suspicious', 'segfault', 'not checked',
+                'skipped', 'check was interrupted by user', 'caught by type check')
+
+# Known survivors of the safety code: (file, function pattern, regex on the mutated line, explanation).
+# A survivor that matches none is listed as "NOT EXPLAINED" in the report.
+EXPLAINED = []
+
+
+def function_of(mutant):
+    """('genesys_idp_core.py' relative path, 'Class.method' or 'function') of a mutmut mutant name."""
+    mangled = mutant.partition('__mutmut_')[0]
+    module, dummy, func = mangled.rpartition('.')
+    rel = module[len('ansible_collections.genesyscloud.sso.'):].replace('.', '/') + '.py'
+    if func.startswith('x\u01c1'):
+        parts = func[2:].split('\u01c1')
+        return rel, '%s.%s' % (parts[0], parts[1])
+    return rel, func[2:] if func.startswith('x_') else func
+
+
+def _matches(name, patterns):
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def mangled_patterns(patterns):
+    """fnmatch patterns on mutmut's mangled names (x_func, x\u01c1Class\u01c1method) of function patterns."""
+    out = []
+    for p in patterns:
+        if '.' in p:
+            out.append('x\u01c1%s\u01c1%s' % tuple(p.split('.', 1)))
+        elif '*' in p:
+            out += ['x_' + p, 'x\u01c1' + p]          # the wildcard also spans Class\u01c1method
+        else:
+            out += ['x_' + p, 'x\u01c1*\u01c1' + p]
+    return out
+
+
+def selected_patterns(rel):
+    patterns = FILES[rel][1]
+    return mangled_patterns(SAFETY_CORE_PATTERNS if patterns is None else patterns)
+
+
+def selected(name):
+    """True when the mutant (full mutmut name) is in the selection of its file."""
+    rel = function_of(name)[0]
+    mangled = name.partition('__mutmut_')[0].rpartition('.')[2]
+    return rel in FILES and _matches(mangled, selected_patterns(rel))
+
+
+def is_safety(rel, func):
+    return _matches(func, SAFETY_FUNCTIONS.get(rel, []))
+
+
+# ---------------------------------------------------------------------------------------- the copy
+
+def export_tree(dest, ref, worktree):
+    pkg = os.path.join(dest, PKG)
+    os.makedirs(pkg)
+    if worktree:
+        files = subprocess.run(['git', 'ls-files', '-z'], cwd=REPO, check=True, capture_output=True).stdout
+        for rel in [f for f in files.decode('utf-8', 'surrogateescape').split('\0') if f]:
+            src = os.path.join(REPO, rel)
+            if os.path.isfile(src) and not os.path.islink(src):
+                os.makedirs(os.path.dirname(os.path.join(pkg, rel)), exist_ok=True)
+                shutil.copy2(src, os.path.join(pkg, rel))
+        desc = 'work tree of %s' % REPO
+    else:
+        archive = subprocess.run(['git', 'archive', '--format=tar', ref], cwd=REPO, check=True,
+                                 capture_output=True).stdout
+        subprocess.run(['tar', '-x', '-C', pkg], input=archive, check=True)
+        desc = subprocess.run(['git', 'rev-parse', '--short', ref], cwd=REPO, check=True,
+                              capture_output=True, text=True).stdout.strip()
+    lines = ['[mutmut]', 'source_paths =']
+    lines += ['    %s/%s' % (PKG, rel) for rel in FILES]
+    lines += ['also_copy =', '    ansible_collections',
+              'pytest_add_cli_args_test_selection =', '    %s/tests/unit' % PKG,
+              'pytest_add_cli_args =', '    -p', '    no:cacheprovider', '    -p', '    no:xdist',
+              'use_git_change_detection = false', '']
+    with open(os.path.join(dest, 'setup.cfg'), 'w') as handle:
+        handle.write('\n'.join(lines))
+    return desc
+
+
+def mutant_globs():
+    globs = []
+    for rel in FILES:
+        module = '%s.%s' % (MOD, os.path.basename(rel)[:-3])
+        globs += ['%s.%s__mutmut_*' % (module, p) for p in selected_patterns(rel)]
+    return globs
+
+
+def run_mutmut(dest, args):
+    """Run mutmut in ``dest`` (own process group, niced, wall-clock bounded). Returns (rc, seconds, interrupted)."""
+    mutmut = os.path.join(os.path.dirname(sys.executable), 'mutmut')
+    env = dict((k, v) for k, v in os.environ.items() if k not in ('PYTHONPATH', 'ANSIBLE_COLLECTIONS_PATHS'))
+    env.update(HOME=os.path.join(dest, 'home'), ANSIBLE_COLLECTIONS_PATH=os.path.join(dest, 'mutants'),
+               ANSIBLE_LOCAL_TEMP=os.path.join(dest, 'home', 'tmp'), PYTHONDONTWRITEBYTECODE='1',
+               TERM='dumb', NO_COLOR='1')
+    os.makedirs(os.path.join(dest, 'home', 'tmp'))
+    cmd = [mutmut, 'run', '--max-children', str(args.max_children)] + mutant_globs()
+    log_path = os.path.join(dest, 'mutmut.log')
+    start = time.time()
+    interrupted = False
+    with open(log_path, 'wb') as log:
+        proc = subprocess.Popen(cmd, cwd=dest, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                preexec_fn=lambda: os.nice(args.nice))
+        try:
+            while proc.poll() is None:
+                if time.time() - start > args.budget:
+                    interrupted = True
+                    print('mutation: time budget of %ds spent: interrupting mutmut (pid %d)' % (args.budget, proc.pid))
+                    _stop(proc)
+                    break
+                time.sleep(2)
+        except KeyboardInterrupt:
+            interrupted = True
+            _stop(proc)
+            raise
+        finally:
+            if proc.poll() is None:
+                _stop(proc)
+    return proc.returncode, time.time() - start, interrupted, log_path
+
+
+def _stop(proc):
+    """SIGINT to mutmut's process group (it saves what it has), then SIGKILL after 60 s."""
+    for sig, wait in ((signal.SIGINT, 60), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+# ---------------------------------------------------------------------------------------- results
+
+def collect(dest):
+    """{rel: {mutant: status}} of the selected mutants, from mutmut's meta files."""
+    from mutmut.stats import status_by_exit_code
+    out = collections.OrderedDict()
+    for rel in FILES:
+        meta = os.path.join(dest, 'mutants', PKG, rel + '.meta')
+        codes = {}
+        if os.path.exists(meta):
+            with open(meta) as handle:
+                codes = json.load(handle).get('exit_code_by_key', {})
+        out[rel] = dict((name, status_by_exit_code[code]) for name, code in sorted(codes.items())
+                        if selected(name))
+    return out
+
+
+DIFF_HELPER = r'''
+import json, sys
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+out = {}
+for name, path in json.load(sys.stdin):
+    try:
+        out[name] = get_diff_for_mutant(name, path=path)
+    except Exception as exc:  # noqa: BLE001 - one unreadable diff must not lose the report
+        out[name] = 'diff unavailable: %s' % exc
+json.dump(out, sys.stdout)
+'''
+
+
+def diffs(dest, names):
+    if not names:
+        return {}
+    env = dict(os.environ, HOME=os.path.join(dest, 'home'))
+    env.pop('PYTHONPATH', None)
+    todo = [(n, '%s/%s' % (PKG, function_of(n)[0])) for n in names]
+    res = subprocess.run([sys.executable, '-c', DIFF_HELPER], cwd=dest, env=env, input=json.dumps(todo),
+                         capture_output=True, text=True, timeout=600)
+    if res.returncode != 0:
+        return dict((n, 'diff unavailable: %s' % res.stderr.strip()[-300:]) for n in names)
+    return json.loads(res.stdout)
+
+
+def change_of(diff, source_lines):
+    """(line number in the source or None, original line, mutated line) of a one-line mutant diff."""
+    minus = [l[1:] for l in diff.splitlines() if l.startswith('-') and not l.startswith('---')]
+    plus = [l[1:] for l in diff.splitlines() if l.startswith('+') and not l.startswith('+++')]
+    old = minus[0].strip() if minus else ''
+    new = plus[0].strip() if plus else ''
+    lineno = None
+    if old:
+        for i, text in enumerate(source_lines, 1):
+            if text.strip() == old:
+                lineno = i
+                break
+    return lineno, old, new
+
+
+def classify(rel, func, old, new):
+    """Explanation of a survivor (None: not explained)."""
+    for f_rel, f_pat, regex, text in EXPLAINED:
+        if f_rel == rel and fnmatch.fnmatchcase(func, f_pat) and re.search(regex, new):
+            return text
+    return None
+
+
+def score(counts):
+    decided = counts.get('killed', 0) + counts.get('survived', 0) + counts.get('timeout', 0)
+    return (100.0 * (counts.get('killed', 0) + counts.get('timeout', 0)) / decided) if decided else 0.0
+
+
+def render(results, meta, survivor_rows):
+    w = []
+    w('Last run: %(finished)s UTC on %(tree)s, mutmut %(mutmut)s, %(seconds).0f s wall time with %(children)d '
+      'workers at nice %(nice)d%(partial)s.\n' % meta)
+    w('| file | part | killed | survived | timeout | no tests | not checked | other | total | score |')
+    w('|---|---|---|---|---|---|---|---|---|---|')
+    for rel, statuses in results.items():
+        c = collections.Counter(statuses.values())
+        other = sum(v for k, v in c.items() if k not in ('killed', 'survived', 'timeout', 'no tests', 'not checked'))
+        w('| `%s` | %s | %d | %d | %d | %d | %d | %d | %d | %.1f %% |' % (
+            rel, FILES[rel][0], c['killed'], c['survived'], c['timeout'], c['no tests'], c['not checked'], other,
+            len(statuses), score(c)))
+    w('')
+    w('Score = (killed + timeout) / (killed + survived + timeout). "no tests": no unit test calls the function.\n')
+    w('### Survivors in the safety code (%d)\n' % len(survivor_rows))
+    if not survivor_rows:
+        w('_(none)_\n')
+    else:
+        unexplained = [r for r in survivor_rows if not r['why']]
+        w('%d explained, **%d not explained**.\n' % (len(survivor_rows) - len(unexplained), len(unexplained)))
+        w('| file:line | function | original → mutant | why it survives |')
+        w('|---|---|---|---|')
+        for r in survivor_rows:
+            w('| `%s:%s` | `%s` | `%s` → `%s` | %s |' % (
+                os.path.basename(r['rel']), r['line'] or '?', r['func'], _cell(r['old']), _cell(r['new']),
+                r['why'] or '**NOT EXPLAINED**'))
+        w('')
+    return '\n'.join(w)
+
+
+def _cell(text, limit=110):
+    text = text.replace('|', '\\|').replace('`', "'")
+    return text if len(text) <= limit else text[:limit - 1] + '…'
+
+
+def score_block(results, meta):
+    w = [BEGIN_SCORE, '', '## Mutation testing (`make mutation`)', '',
+         'Last run %(finished)s UTC on %(tree)s (mutmut %(mutmut)s%(partial)s); the survivors of the safety code and '
+         'why each is harmless or which test now kills it: [docs/mutation.md](mutation.md).' % meta, '',
+         '| file | part | killed | survived | timeout | total | score |', '|---|---|---|---|---|---|---|']
+    for rel, statuses in results.items():
+        c = collections.Counter(statuses.values())
+        w.append('| `%s` | %s | %d | %d | %d | %d | %.1f %% |' % (
+            rel, FILES[rel][0], c['killed'], c['survived'], c['timeout'], len(statuses), score(c)))
+    w += ['', END_SCORE, '']
+    return '\n'.join(w)
+
+
+def replace_block(text, begin, end, block):
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        dummy, tail = rest.split(end, 1)
+        return head + block.rstrip('\n') + tail
+    return text.rstrip('\n') + '\n\n' + block
+
+
+def write_docs(report_path, results, meta, survivor_rows):
+    body = '\n'.join([BEGIN_RUN, '', render(results, meta, survivor_rows), END_RUN, ''])
+    if os.path.exists(report_path):
+        with open(report_path) as handle:
+            text = handle.read()
+    else:
+        text = '# Mutation testing\n\nSee tools/mutation.py.\n\n'
+    _atomic(report_path, replace_block(text, BEGIN_RUN, END_RUN, body))
+    rel_md = os.path.join(os.path.dirname(report_path), 'reliability.md')
+    if os.path.exists(rel_md):
+        with open(rel_md) as handle:
+            text = handle.read()
+        _atomic(rel_md, replace_block(text, BEGIN_SCORE, END_SCORE, score_block(results, meta)))
+
+
+def _atomic(path, text):
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------------------- main
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
+    parser.add_argument('--ref', default='HEAD', help='git revision to test (default HEAD)')
+    parser.add_argument('--worktree', action='store_true', help='test the work tree as it is (uncommitted edits too)')
+    parser.add_argument('--max-children', type=int, default=2)
+    parser.add_argument('--budget', type=int, default=2400, help='wall-clock seconds for mutmut (default 2400)')
+    parser.add_argument('--nice', type=int, default=19)
+    parser.add_argument('--report', default=os.path.join(REPO, 'docs', 'mutation.md'),
+                        help='report to update (default docs/mutation.md); "-" writes none')
+    parser.add_argument('--json', help='also write the raw results (mutant -> status) to this file')
+    parser.add_argument('--keep', action='store_true', help='keep the throwaway copy (its path is printed)')
+    args = parser.parse_args(argv)
+    if args.max_children < 1 or args.budget < 60:
+        parser.error('--max-children must be >= 1 and --budget >= 60')
+    try:
+        import mutmut
+    except ImportError:
+        print('mutation: mutmut is not installed in %s (make venv installs requirements-dev.txt)' % sys.prefix)
+        return 1
+
+    dest = tempfile.mkdtemp(prefix='gsso-mutation-')
+    print('mutation: throwaway copy %s' % dest)
+    try:
+        tree = export_tree(dest, args.ref, args.worktree)
+        rc, seconds, interrupted, log_path = run_mutmut(dest, args)
+        results = collect(dest)
+        if rc != 0 and not interrupted and not any(results.values()):
+            with open(log_path, 'rb') as handle:
+                tail = handle.read()[-4000:].decode('utf-8', 'replace')
+            print(tail)
+            print('mutation: mutmut failed (rc %s) before any mutant was tested' % rc)
+            return 1
+        safety_survivors = [n for rel, st in results.items() for n, s in st.items()
+                            if s == 'survived' and is_safety(*function_of(n))]
+        diff_by_name = diffs(dest, safety_survivors)
+        rows = []
+        for name in safety_survivors:
+            rel, func = function_of(name)
+            with open(os.path.join(dest, PKG, rel)) as handle:
+                source_lines = handle.read().splitlines()
+            line, old, new = change_of(diff_by_name.get(name, ''), source_lines)
+            rows.append(dict(name=name, rel=rel, func=func, line=line, old=old, new=new,
+                             why=classify(rel, func, old, new), diff=diff_by_name.get(name, '')))
+        rows.sort(key=lambda r: (list(FILES).index(r['rel']), r['line'] or 0, r['name']))
+        meta = dict(finished=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M'),
+                    tree=tree, mutmut=getattr(mutmut, '__version__', '3'), seconds=seconds,
+                    children=args.max_children, nice=args.nice,
+                    partial=(', **interrupted by the time budget: the "not checked" mutants were not tried**'
+                             if interrupted else ''))
+        text = render(results, meta, rows)
+        print(text)
+        if args.json:
+            with open(args.json, 'w') as handle:
+                json.dump(dict(meta=meta, results=results, survivors=rows), handle, indent=1, sort_keys=True)
+        if args.report != '-':
+            write_docs(os.path.abspath(args.report), results, meta, rows)
+            print('mutation: report written to %s' % args.report)
+        return 0
+    finally:
+        if args.keep:
+            print('mutation: kept %s' % dest)
+        else:
+            shutil.rmtree(dest, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
