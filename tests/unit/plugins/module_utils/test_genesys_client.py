@@ -396,3 +396,41 @@ def test_real_session_proxies_from_env_and_connection_refused(monkeypatch):
         c.post('/api/v2/x', {})
     assert time.time() - started < 5
     assert err.value.code == 'connection.error' and len(sleeps) == 2 and c.request_count == 3
+
+
+# ---------------------------------------------------------------- redirects (issue 13 B7)
+def test_no_request_follows_redirects():
+    c, s, dummy_z = make([TOKEN_OK, FakeResponse(200, {'id': 'x'})])
+    c.get('/api/v2/organizations/me')
+    assert [call['allow_redirects'] for call in s.calls] == [False, False]
+    assert s.calls[0]['url'].endswith('/oauth/token')
+
+
+@pytest.mark.parametrize('status', [301, 302, 303, 307, 308])
+def test_redirect_on_the_token_post_is_refused_naming_status_and_host(status):
+    location = 'http://user:pw@evil.example:8080/oauth/token?username=u&password=p#frag'
+    c, s, dummy_z = make([FakeResponse(status, headers={'Location': location})], grant_type=None)
+    with pytest.raises(GenesysError) as err:
+        c.get_token()
+    text = err.value.describe()
+    assert err.value.code == 'redirect.refused' and err.value.status == status
+    assert 'HTTP %d' % status in text and 'http://evil.example:8080' in text
+    assert 'does not redirect' in text and 'api_url' in text and 'proxy' in text.lower()
+    for leak in ('user:pw', 'password=p', '/oauth/token?', 'frag', 's3cret'):
+        assert leak not in text
+    assert len(s.calls) == 1  # neither followed nor retried
+
+
+def test_redirect_on_an_api_call_is_refused_and_not_retried():
+    c, s, dummy_z = make([TOKEN_OK, FakeResponse(307, headers={'Location': 'https://other.example/api/v2/x?token=t'})])
+    with pytest.raises(GenesysError) as err:
+        c.put('/api/v2/identityproviders/okta', {'name': 'x'})
+    assert err.value.code == 'redirect.refused' and 'https://other.example' in str(err.value)
+    assert 'token=t' not in str(err.value) and len(s.calls) == 2
+
+
+def test_redirect_without_location_is_refused():
+    c, s, dummy_z = make([TOKEN_OK, FakeResponse(302)])
+    with pytest.raises(GenesysError) as err:
+        c.get('/api/v2/organizations/me')
+    assert err.value.code == 'redirect.refused' and 'no Location header' in str(err.value)

@@ -252,3 +252,114 @@ def test_module_docs_parse():
         assert doc['version_added'] == '1.0.0'
         yaml.safe_load(mod.EXAMPLES)
         yaml.safe_load(mod.RETURN)
+
+
+# ------------------------------------------------------------------ the task's environment: keyword (issue 13 B6)
+from ansible.plugins.action import ActionBase  # noqa: E402
+
+from ansible_collections.genesyscloud.sso.plugins.plugin_utils import genesys_action  # noqa: E402
+
+ORG_A = dict(GENESYSCLOUD_API_URL='https://api.org-a.test', GENESYSCLOUD_OAUTHCLIENT_ID='good',
+             GENESYSCLOUD_OAUTHCLIENT_SECRET='s3cret-value')
+ORG_B_URL = 'https://api.org-b.test'
+
+
+class FakeTemplar:
+    def __init__(self, variables):
+        self.variables = variables
+
+    def template(self, data):
+        if isinstance(data, dict):
+            return dict((k, self.template(v)) for k, v in data.items())
+        if isinstance(data, str) and data.startswith('{{ ') and data.endswith(' }}'):
+            return self.variables[data[3:-3]]
+        return data
+
+
+class FakeTask:
+    def __init__(self, args, environment, action='genesyscloud.sso.genesys_token'):
+        self.args = args
+        self.environment = environment
+        self.action = action
+        self.check_mode = False
+        self.diff = False
+
+
+def run_with_environment(monkeypatch, cls, args, environment, process_env, variables=None):
+    for name in list(genesys_action.os.environ):
+        if name.startswith('GENESYSCLOUD_'):
+            monkeypatch.delenv(name)
+    for name, value in process_env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(ActionBase, 'run', lambda self, tmp=None, task_vars=None: {})
+    action = cls.__new__(cls)
+    action._task = FakeTask(args, environment)
+    action._templar = FakeTemplar(variables or {})
+    return action.run(task_vars={})
+
+
+def test_task_environment_wins_over_the_controller_environment(fake_http, monkeypatch):
+    # the shell has only org A's credentials, the task's environment: points the API at org B (a play-level entry,
+    # templated, then the task's own entry): the request goes to org B, never to org A
+    process = dict(ORG_A)
+    del process['GENESYSCLOUD_API_URL']
+    process['GENESYSCLOUD_REGION'] = 'us-east-1'
+    res = run_with_environment(monkeypatch, token_action.ActionModule, dict(timeout=5, retries=0),
+                               [dict(GENESYSCLOUD_REGION='{{ region }}'), dict(GENESYSCLOUD_API_URL='{{ url }}')],
+                               process, variables=dict(url=ORG_B_URL, region='us-east-1'))
+    assert not res.get('failed'), res
+    assert res['api_url'] == ORG_B_URL and res['login_url'] == 'https://login.org-b.test'
+    assert [path for _m, path, _k in fake_http] == ['/oauth/token']  # sent to login.org-b.test (login_url above)
+
+
+def test_disagreeing_sources_fail_naming_both_and_no_request_is_sent(fake_http, monkeypatch):
+    res = run_with_environment(monkeypatch, token_action.ActionModule, dict(timeout=5, retries=0),
+                               [dict(GENESYSCLOUD_API_URL=ORG_B_URL, GENESYSCLOUD_OAUTHCLIENT_SECRET='other-secret-9')],
+                               ORG_A)
+    assert res['failed'] and fake_http == []
+    msg = res['msg']
+    assert 'GENESYSCLOUD_API_URL' in msg and 'GENESYSCLOUD_OAUTHCLIENT_SECRET' in msg
+    assert "task's environment: keyword" in msg and "controller's own environment" in msg and 'Fix:' in msg
+    for value in ('org-a', 'org-b', 's3cret-value', 'other-secret-9'):
+        assert value not in json.dumps(res)
+
+
+def test_disagreeing_sources_fail_on_the_module_path_too(fake_http, monkeypatch):
+    called = []
+    monkeypatch.setattr(token_action.ActionModule, '_execute_module', lambda self, **kw: called.append(kw) or {})
+    for name in list(genesys_action.os.environ):
+        if name.startswith('GENESYSCLOUD_'):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv('GENESYSCLOUD_API_URL', 'https://api.org-a.test')
+    action = token_action.ActionModule.__new__(token_action.ActionModule)
+    action._task = FakeTask({}, [dict(GENESYSCLOUD_API_URL=ORG_B_URL)])
+    action._templar = FakeTemplar({})
+    res = action.run(task_vars=dict(genesyscloud_sso_execution='module'))
+    assert res['failed'] and 'GENESYSCLOUD_API_URL' in res['msg'] and called == []
+
+
+def test_an_option_given_in_the_task_wins_over_both_environments(fake_http, monkeypatch):
+    res = run_with_environment(monkeypatch, token_action.ActionModule,
+                               dict(api_url='https://api.example.test', timeout=5, retries=0),
+                               [dict(GENESYSCLOUD_API_URL=ORG_B_URL)], ORG_A)
+    assert not res.get('failed'), res
+    assert res['api_url'] == 'https://api.example.test'
+
+
+def test_agreeing_sources_and_no_task_environment_are_fine(fake_http, monkeypatch):
+    res = run_with_environment(monkeypatch, token_action.ActionModule, dict(timeout=5, retries=0),
+                               [dict(GENESYSCLOUD_API_URL='https://api.org-a.test')], ORG_A)
+    assert not res.get('failed') and res['api_url'] == 'https://api.org-a.test'
+    res = run_with_environment(monkeypatch, token_action.ActionModule, dict(timeout=5, retries=0), None, ORG_A)
+    assert not res.get('failed') and res['api_url'] == 'https://api.org-a.test'
+
+
+def test_apply_task_environment_mirrors_env_fallback():
+    spec = token_action.SPEC['argument_spec']
+    names = genesys_action.env_fallback_names(spec)
+    assert names['client_secret'] == ['GENESYSCLOUD_OAUTHCLIENT_SECRET'] and 'validate_certs' not in names
+    args, err = genesys_action.apply_task_environment(spec, {}, dict(GENESYSCLOUD_CA_PATH='/b/ca.pem', OTHER='x'),
+                                                      dict(GENESYSCLOUD_REGION='us-east-1'))
+    assert err is None and args == dict(ca_path='/b/ca.pem')  # the process env is left to the fallback itself
+    args, err = genesys_action.apply_task_environment(spec, dict(ca_path=None), dict(GENESYSCLOUD_CA_PATH=''), {})
+    assert err is None and args == dict(ca_path='')  # an empty value counts, as env_fallback counts it
