@@ -28,9 +28,12 @@ import copy
 import hashlib
 import re
 
+from ansible.module_utils.six.moves.urllib.parse import quote
+
 from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_certs import (
     parse_api_certificate,
 )
+from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import GenesysModuleFail
 
 API_BASE = '/api/v2/identityproviders'
 
@@ -136,6 +139,63 @@ class IdpError(ValueError):
     """Invalid provider input, detected before any request."""
 
 
+class ProviderIdError(IdpError, GenesysModuleFail):
+    """A provider id that cannot be used in a request path (option, backup file, listing entry).
+
+    It is also a :class:`GenesysModuleFail`, so a caller that forgets to catch it still fails the task cleanly
+    (the message names the source) instead of crashing, and never sends the request.
+    """
+
+    def __init__(self, msg):
+        GenesysModuleFail.__init__(self, msg)
+
+
+# ---------------------------------------------------------------- provider ids
+#
+# Ids of the platform (genesys-api.md sections 2.1 and 6): a custom provider's ``{providerId}`` is a UUID
+# (36 characters: hex digits and '-'); the id of a per-type entry of the listing is a UUID or the type name
+# (lower-case letters).  The accepted alphabet is therefore ASCII letters, digits and '-', at most 64
+# characters: every real id fits, and nothing that can change the meaning of a URL path does ('/', '.', '%',
+# '?', '#', '\\', whitespace, control or non-ASCII characters).  provider_path() also percent-quotes every
+# segment it builds (urllib.parse.quote with safe=''), so a path can never be built from anything else.
+PROVIDER_ID_RE = re.compile(r'^[A-Za-z0-9-]{1,64}\Z')
+MAX_PROVIDER_ID_LENGTH = 64
+
+
+def _show(value, limit=80):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + '...(%d characters)' % len(text)
+
+
+def validate_provider_id(value, source='option id'):
+    """Return ``value`` when it is a provider id of the platform's alphabet, else raise :class:`ProviderIdError`.
+
+    ``source`` names where the id came from, for the message: ``'option id'``, ``'backup file /x.json
+    (provider.id)'``, ``'entry 3 of the identity provider listing'``...
+    """
+    if isinstance(value, str) and PROVIDER_ID_RE.match(value):
+        return value
+    if not isinstance(value, str) or isinstance(value, bool):
+        problem = 'is a %s, not a string' % type(value).__name__
+    elif value == '':
+        problem = 'is empty'
+    elif len(value) > MAX_PROVIDER_ID_LENGTH:
+        problem = 'is %d characters long (at most %d)' % (len(value), MAX_PROVIDER_ID_LENGTH)
+    else:
+        bad = next(ch for ch in value if not re.match(r'[A-Za-z0-9-]', ch))
+        problem = 'contains %r (U+%04X)' % (bad, ord(bad))
+    raise ProviderIdError(
+        'Refusing the identity provider id %s from %s: it %s. Genesys Cloud provider ids are UUIDs (such as '
+        '0c7a9a54-2f0e-4b4e-8d0e-3c1b2a6e9f10) or provider type names: ASCII letters, digits and "-", at most %d '
+        'characters. The id becomes part of the request path %s/{id}, so nothing else is accepted and no request '
+        'was sent with it. Fix: give the id exactly as genesys_identity_provider_info lists it.'
+        % (_show(value), source, problem, MAX_PROVIDER_ID_LENGTH, API_BASE))
+
+
+def _segment(text):
+    return quote(text, safe='')
+
+
 # ---------------------------------------------------------------- types/options
 
 def family_of(ptype):
@@ -212,6 +272,47 @@ def _is_https_url(value):
     return bool(re.match(r'^https://[^/?#@\s]+(?:[/?#][^\s]*)?$', value or '')) and not re.search(r'[\x00-\x1f\x7f]', value)
 
 
+# C0 controls (NUL, line breaks, tab, ESC...), DEL and C1 controls: never part of a name, an entity id or a URL;
+# written to the org they break the login page, the SAML exchange or whatever reads the provider later.
+_CONTROL_RE = re.compile(u'[\x00-\x1f\x7f-\x9f\u2028\u2029]')
+
+# URL options written to the org: https only (what the API requires of ssoTargetURI; the SLO and metadata
+# URLs are followed by browsers and by Genesys Cloud, so http://, javascript:, data:... are refused too).
+HTTPS_URL_OPTIONS = ('sso_target_uri', 'slo_uri', 'metadata_url')
+
+
+def validate_option_strings(options):
+    """Refuse (IdpError, naming the option) string values that must never be written to the org.
+
+    Every string option: no control character (NUL, CR/LF, tab, ESC, DEL, C1, U+2028/U+2029).  The URL
+    options ``sso_target_uri``, ``slo_uri`` and ``metadata_url``: an ``https://`` URL with a host (an empty
+    ``slo_uri``/``metadata_url`` clears the field and is accepted).  Called by :func:`build_desired`, so it
+    runs before any request.
+    """
+    for option in PROVIDER_OPTIONS:
+        value = options.get(option)
+        if value is None or option in ('certificates', 'enabled') or OPTION_TO_FIELD[option] in BOOL_FIELDS:
+            continue
+        value = value if isinstance(value, str) else str(value)
+        found = _CONTROL_RE.search(value)
+        if found and option != 'logo_image_data':
+            raise IdpError('%s contains the control character U+%04X at position %d; Genesys Cloud would store it '
+                           'as is (it breaks the sign-in page and the SAML exchange). Remove it (check for a pasted '
+                           'line break or a NUL byte).' % (option, ord(found.group()), found.start() + 1))
+        if option == 'logo_image_data' and re.search(u'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]', value):
+            raise IdpError('logo_image_data contains a control character; give the SVG as base64 text.')
+        if option in HTTPS_URL_OPTIONS:
+            if value == '' and option != 'sso_target_uri':
+                continue
+            if not _is_https_url(value):
+                if option == 'sso_target_uri':
+                    raise IdpError('sso_target_uri %s must be an https:// URL (Genesys Cloud answers 400 '
+                                   'invalid.target.url otherwise)' % _show(value))
+                raise IdpError('%s %s must be an https:// URL with a host (no spaces): Genesys Cloud sends browsers '
+                               'and sign-ins to it, so http://, javascript:, data: and other schemes are refused. '
+                               'Give the IdP\'s https URL%s.' % (option, _show(value), ', or "" to clear it'))
+
+
 def build_desired(ptype, options, certificates=None):
     """Desired JSON fields from the user's options (only those set).
 
@@ -221,6 +322,7 @@ def build_desired(ptype, options, certificates=None):
     Raises IdpError for invalid values.
     """
     validate_type_options(ptype, options)
+    validate_option_strings(options)
     desired = {}
     for option, field in OPTION_FIELDS:
         value = options.get(option)
@@ -249,10 +351,6 @@ def build_desired(ptype, options, certificates=None):
             desired[field] = compact
         else:
             desired[field] = str(value)
-    target = desired.get('ssoTargetURI')
-    if target is not None and not _is_https_url(target):
-        raise IdpError('sso_target_uri %r must be an https:// URL (Genesys Cloud answers 400 invalid.target.url '
-                       'otherwise)' % target)
     return desired
 
 
@@ -479,21 +577,59 @@ def sanitize(ptype, obj, family=None):
 MAX_LIST_PAGES = 20
 
 
+def _listing_label(number, entity):
+    name = entity.get('name')
+    return 'entry %d of the identity provider listing (GET %s%s)' % (
+        number, API_BASE, (', name %s' % _show(name, 60)) if isinstance(name, str) and name else '')
+
+
+def check_listing_entity(number, entity):
+    """Refuse (:class:`ProviderIdError`) a listing entry whose id could not be used in a request path.
+
+    The listing is platform data, but its ids are put into request paths (a custom provider found by name is
+    read, written and deleted by the id of its entry): an id outside the platform's alphabet means the answer
+    is not what Genesys Cloud sends, so the run stops, naming the entry.  A custom provider's entry must carry
+    an id (without one, its path would be the listing itself); a per-type entry's id, when present, is checked
+    the same way.
+    """
+    ident = entity.get('id')
+    if ident is None and classify_entity(entity)[0] == FAMILY_PER_TYPE:
+        return entity
+    if ident is None:
+        raise ProviderIdError('Refusing the answer of Genesys Cloud: %s is a custom identity provider without an '
+                              'id, so it cannot be read, changed or deleted safely. Nothing was changed; check the '
+                              'org with genesys_identity_provider_info.' % _listing_label(number, entity))
+    validate_provider_id(ident, _listing_label(number, entity))
+    return entity
+
+
+def _next_page_path(next_uri):
+    path = re.sub(r'^https?://[^/]+', '', next_uri) if isinstance(next_uri, str) else ''
+    if not (path == API_BASE or path.startswith(API_BASE + '?')) or re.search(r'[\s\x00-\x1f\x7f#\\]', path):
+        raise ProviderIdError('Refusing the nextUri %s of the identity provider listing: the next page must be %s?... '
+                              '(only its query may change). Nothing was changed.' % (_show(next_uri), API_BASE))
+    return path
+
+
 def list_entities(get_page):
     """Every entity of the identity provider listing (both families), following ``nextUri``.
 
-    ``get_page(path)`` returns the decoded JSON of one page; at most MAX_LIST_PAGES pages are read.
+    ``get_page(path)`` returns the decoded JSON of one page; at most MAX_LIST_PAGES pages are read.  Entries
+    are checked with :func:`check_listing_entity` (raises :class:`ProviderIdError`), and a ``nextUri`` must
+    stay on the listing path.
     """
     entities = []
     path = API_BASE
     for dummy in range(MAX_LIST_PAGES):
         data = get_page(path) or {}
-        entities.extend(e for e in (data.get('entities') or []) if isinstance(e, dict))
+        for entity in (data.get('entities') or []):
+            if isinstance(entity, dict):
+                entities.append(check_listing_entity(len(entities) + 1, entity))
         next_uri = data.get('nextUri')
         page, count = data.get('pageNumber'), data.get('pageCount')
         if not next_uri or not isinstance(page, int) or not isinstance(count, int) or page >= count:
             break
-        path = re.sub(r'^https?://[^/]+', '', next_uri)
+        path = _next_page_path(next_uri)
     return entities
 
 
@@ -556,10 +692,21 @@ def classify_entity(entity):
     return FAMILY_CUSTOM, CUSTOM_TYPE
 
 
-def provider_path(ptype, provider_id=None):
+def provider_path(ptype, provider_id=None, source='the provider id of the request path'):
+    """The API path of a provider: ``/api/v2/identityproviders/{type}`` or ``.../{providerId}`` (custom).
+
+    Every segment is validated (type name, :func:`validate_provider_id`) and percent-quoted, so no caller can
+    build a path from a bad id (raises :class:`ProviderIdError`).  ``provider_id`` None for the custom type is
+    the collection path (POST).
+    """
     if ptype == CUSTOM_TYPE:
-        return API_BASE if provider_id is None else '%s/%s' % (API_BASE, provider_id)
-    return '%s/%s' % (API_BASE, ptype)
+        if provider_id is None:
+            return API_BASE
+        return '%s/%s' % (API_BASE, _segment(validate_provider_id(provider_id, source)))
+    if ptype not in PER_TYPE_TYPES:
+        raise ProviderIdError('Refusing to build a request path for the provider type %s: valid types are %s.'
+                              % (_show(ptype), ', '.join(ALL_TYPES)))
+    return '%s/%s' % (API_BASE, _segment(ptype))
 
 
 def is_enabled(obj):

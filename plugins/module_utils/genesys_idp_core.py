@@ -242,8 +242,17 @@ def _apply_metadata(ptype, options, params, ctx):
     from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_metadata import (
         MetadataError,
         fetch_idp_metadata,
+        mask_url,
         parse_idp_metadata,
+        show_url,
+        tls_off_warning,
+        url_secrets,
     )
+    if url:
+        for secret in url_secrets(url):   # a userinfo password is masked wherever it would appear
+            ctx.add_secret(secret)
+        if params.get('validate_certs', True) is False:
+            ctx.warn(tls_off_warning(url))
     try:
         if url:
             xml = fetch_idp_metadata(url, ca_path=params.get('ca_path'),
@@ -251,9 +260,11 @@ def _apply_metadata(ptype, options, params, ctx):
                                      timeout=params.get('timeout') or 30)
         binding = options.get('sso_binding')
         binding = normalize_sso_binding(binding) if binding else None
-        meta = parse_idp_metadata(xml, entity_id=params.get('idp_entity_id'), sso_binding=binding)
+        meta = parse_idp_metadata(xml, entity_id=params.get('idp_entity_id'), sso_binding=binding,
+                                  require_signing_certificate=options.get('certificates') is None)
     except (MetadataError, IdpError) as exc:
-        raise GenesysModuleFail('Cannot use the IdP metadata%s: %s' % ((' from %s' % url) if url else '', exc))
+        raise GenesysModuleFail('Cannot use the IdP metadata%s: %s' % (
+            (' from idp_metadata_url %s' % show_url(url)) if url else '', exc))
     for warning in meta.get('warnings') or []:
         ctx.warn('IdP metadata: %s' % warning)
     # The first NameID format of the metadata that Genesys Cloud accepts (others, e.g. urn:mace:..., are skipped).
@@ -284,7 +295,7 @@ def _apply_metadata(ptype, options, params, ctx):
             continue
         options[option] = value
         filled.append(option)
-    return dict(entity_id=meta.get('entity_id'), filled_options=filled, source=url or 'idp_metadata')
+    return dict(entity_id=meta.get('entity_id'), filled_options=filled, source=mask_url(url) or 'idp_metadata')
 
 
 def _load_certs(options, params, ctx):

@@ -15,7 +15,10 @@ Only the ``IDPSSODescriptor`` of the chosen entity is read for keys: its
 encryption keys, the metadata's own ``ds:Signature`` certificate, or keys of
 other roles (SP, attribute authority, WS-Fed role descriptors...).
 
-:func:`fetch_idp_metadata` downloads metadata over verified HTTPS only.
+:func:`fetch_idp_metadata` downloads metadata over verified HTTPS only, within one overall deadline
+(``timeout`` covers the whole download, redirects included) and a size cap.  :func:`check_metadata_url`
+refuses a URL that is not a clean ``https://`` URL before any connection, and :func:`mask_url` hides the
+password of a URL's userinfo (``https://user:***@host/...``) wherever a URL is echoed.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,6 +28,10 @@ __metaclass__ = type
 import base64
 import binascii
 import hashlib
+import re
+import socket
+import threading
+import time
 
 DEFUSEDXML_IMPORT_ERROR = None
 try:
@@ -37,7 +44,7 @@ except ImportError as _exc:  # pragma: no cover - depends on the host
     HAS_DEFUSEDXML = False
     DEFUSEDXML_IMPORT_ERROR = _exc
 
-from ansible.module_utils.six.moves.urllib.parse import urljoin, urlparse
+from ansible.module_utils.six.moves.urllib.parse import unquote, urljoin, urlparse
 from ansible.module_utils.urls import open_url
 
 try:
@@ -66,6 +73,9 @@ _BINDING_ALIASES = {
 # Limits: metadata of one IdP is a few KB; federation aggregates can be MBs.
 MAX_METADATA_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 5
+READ_CHUNK = 64 * 1024
+# Seconds the caller waits past the deadline for the download thread to notice it (it checks between reads).
+DEADLINE_GRACE = 0.5
 
 
 def _md(tag):
@@ -78,6 +88,107 @@ def _ds(tag):
 
 class MetadataError(ValueError):
     """The metadata cannot be imported; the message says why."""
+
+
+_SCHEME_NETLOC_RE = re.compile(r'^([A-Za-z][A-Za-z0-9+.-]*:)?//([^/?#]*)')
+_BAD_URL_CHAR_RE = re.compile(u'[\\s\x00-\x1f\x7f-\x9f\u2028\u2029]')
+
+
+def url_password(url):
+    """The password of a URL's userinfo (``https://user:PASSWORD@host``), or None (also for non-URLs)."""
+    if not isinstance(url, str):
+        return None
+    match = _SCHEME_NETLOC_RE.match(url)
+    if not match or '@' not in match.group(2):
+        return None
+    userinfo = match.group(2).rpartition('@')[0]
+    if ':' not in userinfo:
+        return None
+    return userinfo.split(':', 1)[1] or None
+
+
+def url_secrets(url):
+    """The forms of a URL's userinfo password to mask in output: as written and percent-decoded."""
+    password = url_password(url)
+    if not password:
+        return []
+    forms = [password]
+    decoded = unquote(password)
+    if decoded != password:
+        forms.append(decoded)
+    return forms
+
+
+def mask_url(url):
+    """``url`` with the password of its userinfo replaced by ``***`` (``https://user:***@host/...``).
+
+    A userinfo without a password (``https://TOKEN@host``) is masked whole (``https://***@host``): it is
+    often a token.  Anything that is not a URL with an authority is returned unchanged.
+    """
+    if not isinstance(url, str):
+        return url
+    match = _SCHEME_NETLOC_RE.match(url)
+    if not match or '@' not in match.group(2):
+        return url
+    userinfo, dummy, host = match.group(2).rpartition('@')
+    if ':' in userinfo:
+        masked = userinfo.split(':', 1)[0] + ':***'
+    else:
+        masked = '***'
+    return '%s//%s@%s%s' % (match.group(1) or '', masked, host, url[match.end():])
+
+
+def show_url(url, limit=200):
+    """A URL for a message: password masked; quoted (repr) when it holds spaces or control characters."""
+    text = mask_url(url)
+    if not isinstance(text, str) or _BAD_URL_CHAR_RE.search(text):
+        text = repr(text)
+    if len(text) > limit:
+        text = text[:limit] + '...(%d characters)' % len(text)
+    return text
+
+
+def tls_off_warning(url):
+    """The warning for a metadata download with validate_certs false (certificate verification of its host off)."""
+    try:
+        host = urlparse(url.strip()).hostname or show_url(url)
+    except (AttributeError, ValueError):
+        host = show_url(url)
+    return ('TLS verification of the IdP metadata host {0} is off because validate_certs is false (that option '
+            'applies to the metadata download too): anyone on the network path could hand over other metadata, and '
+            'with it the certificates sign-ins are verified with. Set validate_certs to true (with ca_path for a '
+            'private CA), or give the metadata with idp_metadata.'.format(host))
+
+
+def check_metadata_url(url, what='metadata URL'):
+    """Return the URL (stripped) when it is a clean ``https://`` URL with a host, else raise MetadataError.
+
+    Refused before any connection: empty, spaces or control characters (NUL, CR/LF...) inside, a malformed
+    authority (``https://[::1/x``, a bad port), another scheme (``http:``, ``javascript:``, ``file:``...), no
+    host.  Messages show the URL with its password masked.
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise MetadataError('the {0} is empty: give the https:// URL of the IdP metadata'.format(what))
+    url = url.strip()
+    found = _BAD_URL_CHAR_RE.search(url)
+    if found:
+        raise MetadataError(
+            'refusing the {0} {1}: it contains {2} (U+{3:04X}) at position {4}; an https:// URL has no spaces or '
+            'control characters (percent-encode them, e.g. %20)'.format(
+                what, show_url(url), 'a space' if found.group() == ' ' else 'a control character',
+                ord(found.group()), found.start() + 1))
+    try:
+        parsed = urlparse(url)
+        host = parsed.hostname
+        parsed.port  # pylint: disable=pointless-statement  # raises ValueError for a bad port
+    except ValueError as exc:
+        raise MetadataError('refusing the {0} {1}: it is not a valid https:// URL ({2})'.format(
+            what, show_url(url), exc))
+    if parsed.scheme.lower() != 'https' or not host:
+        raise MetadataError(
+            'refusing to fetch IdP metadata from {0} {1}: only https:// URLs with a host are allowed, because the '
+            'metadata carries the certificates that sign-ins are verified with'.format(what, show_url(url)))
+    return url
 
 
 def normalize_binding(value):
@@ -242,7 +353,7 @@ def _choose(services, preferred):
     return order[0], first[order[0]], first
 
 
-def parse_idp_metadata(xml, entity_id=None, sso_binding=None):
+def parse_idp_metadata(xml, entity_id=None, sso_binding=None, require_signing_certificate=True):
     """Extract the identity-provider values from SAML 2.0 metadata.
 
     ``xml``: the document (str or bytes).  ``entity_id``: which IdP to take
@@ -260,8 +371,13 @@ def parse_idp_metadata(xml, entity_id=None, sso_binding=None):
     ``{binding, location}``), ``name_identifier_formats`` (all) and
     ``warnings`` (skipped malformed certificates, binding fallback).
 
+    ``require_signing_certificate``: an IdP whose metadata has no usable
+    signing certificate is refused (sign-ins could not be verified); False
+    when the certificates are given another way (the ``certificates``
+    option): then a loud warning is added instead.
+
     Raises :class:`MetadataError` for broken, unsafe, SP-only or ambiguous
-    documents.
+    documents (several IdP descriptors with the chosen entity id included).
     """
     preferred = normalize_binding(sso_binding)
     root = _parse_xml(xml)
@@ -286,7 +402,11 @@ def parse_idp_metadata(xml, entity_id=None, sso_binding=None):
         if not matches:
             raise MetadataError('no identity provider with entity id {0!r} in the metadata; IdP entity ids found: {1}'.format(
                 entity_id, ', '.join(entity_ids)))
+        if len(matches) > 1:
+            raise _ambiguous(entity_id, len(matches))
         chosen = matches[0]
+    elif len(idps) > 1 and len(set(entity_ids)) == 1:
+        raise _ambiguous(entity_ids[0], len(idps))
     elif len(idps) > 1:
         raise MetadataError(
             'the metadata holds {0} identity providers; choose one with the entity id option (idp_entity_id). '
@@ -325,6 +445,16 @@ def parse_idp_metadata(xml, entity_id=None, sso_binding=None):
     formats = [f for f in formats if f]
 
     certificates = _signing_certificates(idp, chosen_id, warnings)
+    if not certificates:
+        problem = ('the IdP {0} publishes no usable signing certificate in its metadata (no X509Certificate in a '
+                   'KeyDescriptor with use="signing" or without use, in its IDPSSODescriptor)'.format(chosen_id))
+        if require_signing_certificate:
+            raise MetadataError(
+                problem + ': Genesys Cloud could not verify its sign-ins. Use metadata that includes the signing '
+                'certificate, or give the certificate with the certificates option')
+        warnings.append(
+            'WARNING: ' + problem + '; the provider is configured with the certificates given in the certificates '
+            'option only: make sure they are the certificates this IdP signs with')
 
     return dict(
         entity_id=chosen_id,
@@ -343,34 +473,92 @@ def parse_idp_metadata(xml, entity_id=None, sso_binding=None):
     )
 
 
+def _ambiguous(entity_id, count):
+    return MetadataError(
+        'the metadata holds {0} identity provider descriptors with the same entity id {1!r}: which one is meant is '
+        'ambiguous (their URLs and certificates may differ), so none is taken. Ask the IdP or federation operator '
+        'for metadata with one descriptor per entity id, or give the values with issuer_uri, sso_target_uri and '
+        'certificates instead'.format(count, entity_id))
+
+
 def _require_https(url, what='metadata URL'):
-    parsed = urlparse(url)
-    if parsed.scheme.lower() != 'https' or not parsed.netloc:
-        raise MetadataError(
-            'refusing to fetch IdP metadata from {0} {1!r}: only https:// URLs are allowed, because the metadata '
-            'carries the certificates that sign-ins are verified with'.format(what, url))
+    return check_metadata_url(url, what)
 
 
-def fetch_idp_metadata(url, ca_path=None, validate_certs=True, timeout=30):
-    """Download IdP metadata over HTTPS (certificate verified unless ``validate_certs`` is false).
+def _deadline_error(url, timeout):
+    return MetadataError(
+        'downloading the IdP metadata from {0} did not finish within the timeout of {1:g} s (the timeout covers the '
+        'whole download, redirects included): the server is too slow or holds the connection open. Raise timeout, '
+        'or download the metadata yourself and give it with idp_metadata'.format(show_url(url), timeout))
 
-    Redirects are followed (at most 5), each to https:// only.  The body is
-    capped at 5 MB.  Returns the document as text.  Raises :class:`MetadataError`.
-    """
-    if not isinstance(url, str) or not url.strip():
-        raise MetadataError('the metadata URL is empty')
-    url = url.strip()
-    _require_https(url)
-    current = url
-    for _hop in range(MAX_REDIRECTS + 1):
+
+def _response_socket(response):
+    """The socket under an http.client response (best effort: None when it cannot be found)."""
+    for path in (('fp', 'raw', '_sock'), ('fp', 'fp', 'raw', '_sock')):
+        obj = response
+        for attr in path:
+            obj = getattr(obj, attr, None)
+            if obj is None:
+                break
+        if isinstance(obj, socket.socket):
+            return obj
+    return None
+
+
+class _Download(object):
+    """One metadata download (redirects followed) run in a worker thread, within a monotonic deadline."""
+
+    def __init__(self, url, ca_path, validate_certs, timeout, max_bytes):
+        self.url = url
+        self.ca_path = ca_path
+        self.validate_certs = validate_certs
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.deadline = time.monotonic() + timeout
+        self.cancelled = False
+        self.response = None
+        self.result = None
+        self.error = None
+        self.lock = threading.Lock()
+
+    def remaining(self):
+        return self.deadline - time.monotonic()
+
+    def check_time(self, url):
+        if self.cancelled or self.remaining() <= 0:
+            raise _deadline_error(url, self.timeout)
+
+    def cancel(self):
+        """Called by the waiting thread at the deadline: stop the download (shut its socket down)."""
+        with self.lock:
+            self.cancelled = True
+            response = self.response
+        sock = _response_socket(response) if response is not None else None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except (OSError, ValueError):
+                pass
+
+    def run(self):
+        try:
+            self.result = self._download()
+        except MetadataError as exc:
+            self.error = exc
+        except Exception as exc:  # pylint: disable=broad-except  # reported as a clean error by the caller
+            self.error = MetadataError('fetching IdP metadata from {0} failed: {1}: {2}'.format(
+                show_url(self.url), type(exc).__name__, exc))
+
+    def _open(self, current):
+        self.check_time(current)
         try:
             response = open_url(
                 current,
                 method='GET',
                 headers={'Accept': 'application/samlmetadata+xml, application/xml, text/xml;q=0.9, */*;q=0.1'},
-                validate_certs=validate_certs,
-                ca_path=ca_path,
-                timeout=timeout,
+                validate_certs=self.validate_certs,
+                ca_path=self.ca_path,
+                timeout=max(0.05, self.remaining()),
                 follow_redirects='none',
                 http_agent='genesyscloud.sso metadata import',
             )
@@ -379,39 +567,116 @@ def fetch_idp_metadata(url, ca_path=None, validate_certs=True, timeout=30):
                 location = exc.headers.get('Location') if exc.headers else None
                 if not location:
                     raise MetadataError('fetching IdP metadata from {0} failed: HTTP {1} redirect without a Location'.format(
-                        current, exc.code))
-                current = urljoin(current, location)
-                _require_https(current, what='redirect target')
-                continue
-            raise MetadataError('fetching IdP metadata from {0} failed: HTTP {1} {2}'.format(current, exc.code, exc.reason))
+                        show_url(current), exc.code))
+                try:
+                    target = urljoin(current, location)
+                except ValueError as err:
+                    raise MetadataError('fetching IdP metadata from {0} failed: HTTP {1} redirect to an invalid URL '
+                                        '{2} ({3})'.format(show_url(current), exc.code, show_url(location), err))
+                return None, check_metadata_url(target, what='redirect target')
+            raise MetadataError('fetching IdP metadata from {0} failed: HTTP {1} {2}'.format(
+                show_url(current), exc.code, exc.reason))
         except URLError as exc:
+            self.check_time(current)
             reason = str(getattr(exc, 'reason', exc))
             hint = ''
             if 'CERTIFICATE_VERIFY_FAILED' in reason or 'certificate verify failed' in reason:
                 hint = '; the server certificate is not trusted: give the CA bundle that signed it with ca_path'
-            raise MetadataError('fetching IdP metadata from {0} failed: {1}{2}'.format(current, reason, hint))
+            raise MetadataError('fetching IdP metadata from {0} failed: {1}{2}'.format(show_url(current), reason, hint))
         except (IOError, OSError, ValueError) as exc:
-            raise MetadataError('fetching IdP metadata from {0} failed: {1}'.format(current, exc))
-        try:
-            status = response.getcode()
-            if status is not None and status >= 300:
-                raise MetadataError('fetching IdP metadata from {0} failed: HTTP {1}'.format(current, status))
-            body = response.read(MAX_METADATA_BYTES + 1)
-        except (IOError, OSError) as exc:
-            raise MetadataError('reading IdP metadata from {0} failed: {1}'.format(current, exc))
-        finally:
-            response.close()
-        if len(body) > MAX_METADATA_BYTES:
-            raise MetadataError('the IdP metadata at {0} is larger than {1} bytes; refusing it'.format(current, MAX_METADATA_BYTES))
-        if body.startswith(b'\xef\xbb\xbf'):
-            body = body[3:]
-        try:
-            return body.decode('utf-8')
-        except UnicodeDecodeError:
-            # Declared in another encoding: keep the bytes' meaning via latin-1 only if the
-            # XML declaration says so; otherwise refuse.
-            head = body[:200].lower()
-            if b'encoding="iso-8859-1"' in head or b"encoding='iso-8859-1'" in head:
-                return body.decode('iso-8859-1')
-            raise MetadataError('the IdP metadata at {0} is not UTF-8 text'.format(current))
-    raise MetadataError('fetching IdP metadata from {0} failed: more than {1} redirects'.format(url, MAX_REDIRECTS))
+            self.check_time(current)
+            raise MetadataError('fetching IdP metadata from {0} failed: {1}'.format(show_url(current), exc))
+        return response, None
+
+    def _read_body(self, response, current):
+        status = response.getcode()
+        if status is not None and status >= 300:
+            raise MetadataError('fetching IdP metadata from {0} failed: HTTP {1}'.format(show_url(current), status))
+        length = response.headers.get('Content-Length') if getattr(response, 'headers', None) is not None else None
+        if length and length.strip().isdigit() and int(length) > self.max_bytes:
+            raise MetadataError('the IdP metadata at {0} is larger than {1} bytes; refusing it'.format(
+                show_url(current), self.max_bytes))
+        read = getattr(response, 'read1', None) or response.read
+        chunks = []
+        total = 0
+        while True:
+            self.check_time(current)
+            try:
+                chunk = read(min(READ_CHUNK, self.max_bytes + 1 - total))
+            except (IOError, OSError, ValueError) as exc:
+                self.check_time(current)
+                raise MetadataError('reading IdP metadata from {0} failed: {1}'.format(show_url(current), exc))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > self.max_bytes:
+                raise MetadataError('the IdP metadata at {0} is larger than {1} bytes; refusing it'.format(
+                    show_url(current), self.max_bytes))
+        return b''.join(chunks)
+
+    def _download(self):
+        current = self.url
+        for dummy in range(MAX_REDIRECTS + 1):
+            response, redirect = self._open(current)
+            if redirect is not None:
+                current = redirect
+                continue
+            with self.lock:
+                self.response = response
+                cancelled = self.cancelled
+            try:
+                if cancelled:
+                    raise _deadline_error(current, self.timeout)
+                body = self._read_body(response, current)
+            finally:
+                with self.lock:
+                    self.response = None
+                response.close()
+            return _decode(body, current)
+        raise MetadataError('fetching IdP metadata from {0} failed: more than {1} redirects'.format(
+            show_url(self.url), MAX_REDIRECTS))
+
+
+def _decode(body, current):
+    if body.startswith(b'\xef\xbb\xbf'):
+        body = body[3:]
+    try:
+        return body.decode('utf-8')
+    except UnicodeDecodeError:
+        # Declared in another encoding: keep the bytes' meaning via latin-1 only if the
+        # XML declaration says so; otherwise refuse.
+        head = body[:200].lower()
+        if b'encoding="iso-8859-1"' in head or b"encoding='iso-8859-1'" in head:
+            return body.decode('iso-8859-1')
+        raise MetadataError('the IdP metadata at {0} is not UTF-8 text'.format(show_url(current)))
+
+
+def fetch_idp_metadata(url, ca_path=None, validate_certs=True, timeout=30, max_bytes=MAX_METADATA_BYTES):
+    """Download IdP metadata over HTTPS (certificate verified unless ``validate_certs`` is false).
+
+    The URL is checked first (:func:`check_metadata_url`: nothing is sent for a bad one).  Redirects are
+    followed (at most 5), each to https:// only.  ``timeout`` (seconds) is one overall deadline for the whole
+    download, redirects included (a server that trickles bytes cannot hold it longer); the body is capped at
+    ``max_bytes`` (5 MB).  Returns the document as text.  Raises :class:`MetadataError`; messages show the
+    URL with its userinfo password masked.
+    """
+    url = check_metadata_url(url)
+    try:
+        timeout = float(timeout) if timeout else 30.0
+    except (TypeError, ValueError):
+        raise MetadataError('the metadata download timeout {0!r} is not a number of seconds'.format(timeout))
+    if timeout <= 0:
+        timeout = 30.0
+    download = _Download(url, ca_path, validate_certs, timeout, max_bytes)
+    worker = threading.Thread(target=download.run, name='genesyscloud-sso-metadata-download')
+    worker.daemon = True   # a thread stuck in a connect/header read past the deadline never blocks the exit
+    worker.start()
+    worker.join(max(0.0, download.remaining()) + DEADLINE_GRACE)
+    if worker.is_alive():
+        download.cancel()
+        worker.join(DEADLINE_GRACE)
+        raise _deadline_error(url, timeout)
+    if download.error is not None:
+        raise download.error
+    return download.result

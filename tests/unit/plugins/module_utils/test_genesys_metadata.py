@@ -21,6 +21,7 @@ import os
 import re
 import ssl
 import threading
+import time
 
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -36,9 +37,14 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_metadata 
     HAS_DEFUSEDXML,
     MAX_METADATA_BYTES,
     MetadataError,
+    check_metadata_url,
     fetch_idp_metadata,
+    mask_url,
     normalize_binding,
     parse_idp_metadata,
+    show_url,
+    tls_off_warning,
+    url_secrets,
 )
 
 FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures', 'idp-metadata')
@@ -417,7 +423,10 @@ def test_non_utf8_declared_encoding():
            u'<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
            u'<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://idp.example/sso"/>'
            u'</md:IDPSSODescriptor></md:EntityDescriptor>')
-    result = parse_idp_metadata(doc.encode('iso-8859-1'))
+    # this document has no signing certificate: refused by default (D12), read when certificates come from options
+    with pytest.raises(MetadataError, match='no usable signing certificate'):
+        parse_idp_metadata(doc.encode('iso-8859-1'))
+    result = parse_idp_metadata(doc.encode('iso-8859-1'), require_signing_certificate=False)
     assert result['entity_id'] == u'https://idp.example/caf\u00e9'
     assert result['certificates'] == []
     assert result['slo_uri'] is None and result['name_identifier_format'] is None
@@ -573,7 +582,10 @@ def https_server(tmp_path_factory):
                 self.send_header(key, value)
             self.send_header('Content-Length', str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (OSError, ValueError):   # the client refused the body early (e.g. by its Content-Length)
+                pass
 
         def do_GET(self):
             port = self.server.server_address[1]
@@ -639,3 +651,243 @@ def test_fetch_http_error_and_size_cap(https_server):
         fetch_idp_metadata(https_server['url'] + '/missing', ca_path=https_server['ca_path'], timeout=10)
     with pytest.raises(MetadataError, match='larger than 5242880 bytes'):
         fetch_idp_metadata(https_server['url'] + '/huge', ca_path=https_server['ca_path'], timeout=10)
+
+
+# ---------------------------------------------------------------- issue 13: D12 ambiguity and signing certificates
+
+def _idp_descriptor(entity_id, sso='https://idp.example/sso', cert=None):
+    key = ''
+    if cert:
+        key = ('<KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data>'
+               '<ds:X509Certificate>%s</ds:X509Certificate></ds:X509Data></ds:KeyInfo></KeyDescriptor>' % cert)
+    return ('<EntityDescriptor entityID="%s"><IDPSSODescriptor '
+            'protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">%s'
+            '<SingleSignOnService Binding="%s" Location="%s"/></IDPSSODescriptor></EntityDescriptor>'
+            % (entity_id, key, POST, sso))
+
+
+def _okta_cert():
+    return parse_idp_metadata(load_fixture('okta-app-metadata.xml'))['certificates'][0]
+
+
+def _entities(*descriptors):
+    return '<EntitiesDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata">%s</EntitiesDescriptor>' % ''.join(
+        descriptors)
+
+
+def test_two_idps_with_the_same_entity_id_are_refused_as_ambiguous():
+    cert = _okta_cert()
+    doc = _entities(_idp_descriptor('https://idp.example/e', 'https://good.example/sso', cert),
+                    _idp_descriptor('https://idp.example/e', 'https://evil.example/sso', cert))
+    for entity_id in (None, 'https://idp.example/e'):
+        with pytest.raises(MetadataError) as err:
+            parse_idp_metadata(doc, entity_id=entity_id)
+        msg = str(err.value)
+        assert "2 identity provider descriptors with the same entity id 'https://idp.example/e'" in msg
+        assert 'ambiguous' in msg
+
+
+def test_a_duplicated_entity_id_does_not_block_choosing_another_idp():
+    cert = _okta_cert()
+    doc = _entities(_idp_descriptor('https://dup.example/e', cert=cert), _idp_descriptor('https://dup.example/e', cert=cert),
+                    _idp_descriptor('https://one.example/e', 'https://one.example/sso', cert))
+    assert parse_idp_metadata(doc, entity_id='https://one.example/e')['sso_target_uri'] == 'https://one.example/sso'
+    with pytest.raises(MetadataError, match='ambiguous'):
+        parse_idp_metadata(doc, entity_id='https://dup.example/e')
+
+
+def test_metadata_without_signing_certificate_is_refused_or_warned():
+    doc = _entities(_idp_descriptor('https://nocert.example/e'))
+    with pytest.raises(MetadataError, match=r'the IdP https://nocert\.example/e publishes no usable signing '
+                                            r'certificate.*certificates option'):
+        parse_idp_metadata(doc)
+    # an encryption-only key is no signing certificate either
+    enc = _minimal([POST], '<KeyDescriptor use="encryption"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">'
+                           '<ds:X509Data><ds:X509Certificate>%s</ds:X509Certificate></ds:X509Data></ds:KeyInfo>'
+                           '</KeyDescriptor>' % _okta_cert())
+    with pytest.raises(MetadataError, match='no usable signing certificate'):
+        parse_idp_metadata(enc)
+    # certificates given another way (the certificates option): a loud warning instead
+    result = parse_idp_metadata(doc, require_signing_certificate=False)
+    assert result['certificates'] == []
+    assert any(w.startswith('WARNING: the IdP https://nocert.example/e publishes no usable signing certificate')
+               for w in result['warnings'])
+
+
+# ---------------------------------------------------------------- issue 13: C11 userinfo masking, D13 URL checks
+
+@pytest.mark.parametrize('url, masked', [
+    ('https://user:s3cret-pw@idp.example/m.xml', 'https://user:***@idp.example/m.xml'),
+    ('https://user:p@ss@idp.example/m', 'https://user:***@idp.example/m'),
+    ('https://user:p%40ss@idp.example:8443/m?x=@', 'https://user:***@idp.example:8443/m?x=@'),
+    ('https://tok3n-only@idp.example/m', 'https://***@idp.example/m'),
+    ('https://idp.example/m?u=a:b@c', 'https://idp.example/m?u=a:b@c'),
+    ('https://idp.example/m', 'https://idp.example/m'),
+    ('not a url', 'not a url'),
+    (None, None),
+])
+def test_mask_url(url, masked):
+    assert mask_url(url) == masked
+
+
+def test_url_secrets_and_show_url():
+    assert url_secrets('https://user:p%40ss@idp.example/m') == ['p%40ss', 'p@ss']
+    assert url_secrets('https://user@idp.example/m') == [] and url_secrets('https://idp.example/m') == []
+    assert show_url('https://u:pw-secret@idp.example/a b') == repr('https://u:***@idp.example/a b')
+    assert 'pw-secret' not in show_url('https://u:pw-secret@idp.example/\x00')
+
+
+def _no_connection(monkeypatch):
+    from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_metadata
+
+    def boom(*args, **kwargs):
+        raise AssertionError('no request may be sent')
+
+    monkeypatch.setattr(genesys_metadata, 'open_url', boom)
+
+
+@pytest.mark.parametrize('url, message', [
+    ('https://idp.exa mple.com/m', r'contains a space \(U\+0020\) at position 16'),
+    ('https://idp.example.com/m\x00.xml', r'contains a control character \(U\+0000\)'),
+    ('https://idp.example.com/\r\nX-Injected: 1', r'control character \(U\+000D\)'),
+    ('https://[::1/x', r'not a valid https:// URL \(Invalid IPv6 URL\)'),
+    ('https://[zz]/x', r'not a valid https:// URL'),
+    ('https://idp.example.com:99999/x', r'not a valid https:// URL \(Port out of range'),
+    ('https://idp.example.com:ab/x', r'not a valid https:// URL'),
+    ('javascript:alert(1)', r'only https:// URLs with a host'),
+    ('data:text/html,<b>x</b>', r'only https:// URLs with a host'),
+    ('https://user:pw@/x', r'only https:// URLs with a host'),
+])
+def test_malformed_metadata_urls_are_clean_errors_without_connecting(monkeypatch, url, message):
+    _no_connection(monkeypatch)
+    with pytest.raises(MetadataError, match=message):
+        fetch_idp_metadata(url)
+    with pytest.raises(MetadataError, match=message):
+        check_metadata_url(url)
+
+
+def test_url_check_messages_mask_the_password(monkeypatch):
+    _no_connection(monkeypatch)
+    for url in ('http://admin:hunter2-secret@idp.example/m', 'https://admin:hunter2-secret@idp.exa mple/m',
+                'https://admin:hunter2-secret@[::1/m'):
+        with pytest.raises(MetadataError) as err:
+            fetch_idp_metadata(url)
+        assert 'hunter2-secret' not in str(err.value) and 'admin:***@' in str(err.value)
+
+
+def test_fetch_error_messages_mask_the_password(https_server):
+    url = https_server['url'].replace('https://', 'https://admin:hunter2-secret@') + '/missing'
+    with pytest.raises(MetadataError, match='HTTP 404') as err:
+        fetch_idp_metadata(url, ca_path=https_server['ca_path'], timeout=10)
+    assert 'hunter2-secret' not in str(err.value) and 'admin:***@127.0.0.1' in str(err.value)
+
+
+def test_tls_off_warning_names_the_host_only():
+    text = tls_off_warning('https://admin:hunter2-secret@idp.example:8443/m.xml')
+    assert text.startswith('TLS verification of the IdP metadata host idp.example is off because validate_certs '
+                           'is false')
+    assert 'hunter2-secret' not in text
+
+
+# ---------------------------------------------------------------- issue 13: D12 download deadline and size cap
+
+@pytest.fixture
+def slow_server(tmp_path):
+    """A loopback HTTPS server (127.0.0.1) that trickles: each handler is bounded (at most ~6 s of trickle) and
+    stops at once when the test ends; the server is shut down by the fixture."""
+    ca_path, cert_path = _tls_material(str(tmp_path))
+    stop = threading.Event()
+    body = _minimal([POST]).encode('utf-8')
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def _trickle(self, data, pause=0.05, count=120):
+            for index in range(min(len(data), count)):   # bounded: at most 120 bytes, about 6 s
+                if stop.wait(pause):
+                    return
+                self.wfile.write(data[index:index + 1])
+                self.wfile.flush()
+            self.wfile.write(data[count:])
+
+        def do_GET(self):
+            try:
+                if self.path == '/slow-body':
+                    self.send_response(200)
+                    self.send_header('Content-Length', str(len(body)))
+                    self.end_headers()
+                    self.wfile.flush()
+                    self._trickle(body)
+                elif self.path == '/slow-body-short':
+                    self.send_response(200)
+                    self.send_header('Content-Length', str(len(body)))
+                    self.end_headers()
+                    self.wfile.flush()
+                    self._trickle(body, count=20)   # about 1 s
+                elif self.path == '/slow-headers':
+                    self.wfile.write(b'HTTP/1.0 200 OK\r\n')
+                    self._trickle(b'X-Slow: ' + b'a' * 200 + b'\r\nContent-Length: 0\r\n\r\n')
+                elif self.path == '/slow-redirects':
+                    # each hop is quick (0.4 s), together they pass the deadline
+                    stop.wait(0.4)
+                    self.send_response(302)
+                    self.send_header('Location', '/slow-redirects')
+                    self.send_header('Content-Length', '0')
+                    self.end_headers()
+                elif self.path == '/huge-no-length':
+                    self.send_response(200)
+                    self.end_headers()
+                    for dummy in range(MAX_METADATA_BYTES // 65536 + 2):
+                        if stop.is_set():
+                            return
+                        self.wfile.write(b'a' * 65536)
+                else:
+                    self.send_response(200)
+                    self.send_header('Content-Length', str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+            except (OSError, ValueError):   # the client gave up: that is the point
+                pass
+
+    server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+    server.daemon_threads = True
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs=dict(poll_interval=0.1))
+    thread.daemon = True
+    thread.start()
+    try:
+        yield dict(url='https://127.0.0.1:%d' % server.server_address[1], ca_path=ca_path, body=body)
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+@pytest.mark.parametrize('path', ['/slow-body', '/slow-headers', '/slow-redirects'])
+def test_fetch_has_one_overall_deadline(slow_server, path):
+    """A server that trickles (1 byte per 50 ms: about 6 s for the document) cannot hold a timeout=1 download."""
+    start = time.monotonic()
+    with pytest.raises(MetadataError, match=r'did not finish within the timeout of 1 s') as err:
+        fetch_idp_metadata(slow_server['url'] + path, ca_path=slow_server['ca_path'], timeout=1)
+    elapsed = time.monotonic() - start
+    assert elapsed < 3.0, elapsed   # deadline + the bounded waits for the download thread (0.5 s twice)
+    assert 'idp_metadata' in str(err.value)
+
+
+def test_fetch_within_the_deadline_still_works(slow_server):
+    assert fetch_idp_metadata(slow_server['url'] + '/fast', ca_path=slow_server['ca_path'], timeout=5) == \
+        slow_server['body'].decode('utf-8')
+    # a trickle passes when the deadline allows it
+    assert fetch_idp_metadata(slow_server['url'] + '/slow-body-short', ca_path=slow_server['ca_path'], timeout=10) == \
+        slow_server['body'].decode('utf-8')
+
+
+def test_fetch_size_cap_without_content_length(slow_server):
+    with pytest.raises(MetadataError, match='larger than 5242880 bytes'):
+        fetch_idp_metadata(slow_server['url'] + '/huge-no-length', ca_path=slow_server['ca_path'], timeout=20)
+    with pytest.raises(MetadataError, match='larger than 100 bytes'):
+        fetch_idp_metadata(slow_server['url'] + '/fast', ca_path=slow_server['ca_path'], timeout=5, max_bytes=100)
