@@ -18,12 +18,29 @@ Request pattern (what a run costs, after the token):
   ``org_short_name`` is not set: for a backup file name, or for the
   ``service_provider`` values of a run that changes the provider;
 * + the write and the bounded re-reads after it.
+
+A change is one recoverable unit (docs/reliability.md, "Safety invariants"):
+
+1. an unfinished change journal of this org in ``backup_dir`` is finished or undone first (local files: no
+   request unless one exists);
+2. ``preserved_clients`` are validated before anything changes (no change when one fails);
+3. read and plan; for a real change: take the per-org lock (``lock_dir``), re-read and re-plan under it,
+   re-check the lockout guard from a fresh listing, write the backup and the journal (``intent``);
+4. the write (never repeated blindly after a time-out: an unknown outcome is resolved by reading);
+5. after a write that disables or deletes an enabled provider: the guard invariant again from a fresh listing,
+   compensated at once (rollback) when another run left the org without an enabled sign-in;
+6. read back and compare with the intent (``verified``, ``not_kept``);
+7. ``preserved_clients`` validated again, whatever step 6 said; a failure rolls the change back, and the
+   rollback is itself re-read and verified after ``settle_delay``;
+8. after ``settle_delay``, a fresh read compared with the intent: a concurrent change is reported, not
+   "verified"; the journal is closed and the lock released.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import datetime
 import json
 import os
@@ -38,6 +55,29 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client im
     GenesysClient,
     GenesysError,
     to_module_fail,
+)
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_txn import (
+    ABANDONED,
+    COMPLETE,
+    INTENT,
+    ROLLBACK_FAILED,
+    ROLLED_BACK,
+    ROLLING_BACK,
+    UNKNOWN,
+    VERIFIED,
+    WRITTEN,
+    Journal,
+    OrgLock,
+    TxnError,
+    check_private_dir,
+    safe_segment,
+)
+from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_oauth_check_core import (
+    DEFAULT_PROBE_PATHS,
+    SPEC as _OAUTH_CHECK_SPEC,
+    _targets as _client_targets,
+    _validate_probe_paths as validate_probe_paths,
+    check_client,
 )
 from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_certs import (
     CertificateError,
@@ -73,11 +113,14 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp impor
     sanitize_desired_after,
     service_provider,
     supports,
+    validate_provider_id,
     writable_copy,
     FIELD_TO_OPTION,
 )
 
 DEFAULT_BACKUP_DIR = '~/.ansible/genesyscloud_sso_backups'
+DEFAULT_LOCK_DIR = '~/.ansible/genesyscloud_sso_locks'
+ORG_PATH = '/api/v2/organizations/me'
 BACKUP_FORMAT = 'genesyscloud.sso/identity_provider_backup'
 BACKUP_VERSION = 1
 
@@ -118,6 +161,16 @@ SPEC = build_spec(
         consistency_timeout=dict(type='float', default=10.0),
         org_short_name=dict(type='str'),
         list_providers=dict(type='bool', default=False),
+        preserved_clients=copy.deepcopy(_OAUTH_CHECK_SPEC['argument_spec']['clients']),
+        probe_paths=dict(type='list', elements='str', default=list(DEFAULT_PROBE_PATHS)),
+        client_expectations=copy.deepcopy(_OAUTH_CHECK_SPEC['argument_spec']['expect']),
+        validate_clients_before=dict(type='bool', default=True),
+        rollback_on_failure=dict(type='bool', default=True),
+        lock=dict(type='bool', default=True),
+        lock_dir=dict(type='path', default=DEFAULT_LOCK_DIR),
+        lock_timeout=dict(type='float', default=120.0),
+        settle_delay=dict(type='float', default=1.0),
+        restore_across_orgs=dict(type='bool', default=False),
     ),
     mutually_exclusive=[('idp_metadata', 'idp_metadata_url')] + [
         ('restore_from', option) for option in PROVIDER_OPTIONS + METADATA_OPTIONS + ('id',)],
@@ -147,6 +200,30 @@ class _Run:
         except GenesysError as err:
             raise GenesysModuleFail(describe_api_error(err, action), **err.result_fields())
 
+    def write_call(self, action, method, path, body=None, expect_404=False):
+        """A write: ``(status, data, None)``, or ``(None, None, err)`` when its outcome is unknown.
+
+        The outcome is unknown when the connection failed after the request may have reached the server (a
+        read time-out, a reset): such a write is never repeated blindly (a late first attempt could land after
+        a rollback); the caller finds out by reading. Any other failure raises GenesysModuleFail.
+        """
+        try:
+            try:
+                status, data = self.client.request(method, path, body=body, expect_404=expect_404,
+                                                   repeat_unsent_only=True)
+            except TypeError as exc:   # a client without the keyword (test doubles)
+                if 'repeat_unsent_only' not in str(exc):
+                    raise
+                status, data = self.client.request(method, path, body=body, expect_404=expect_404)
+            return status, data, None
+        except GenesysError as err:
+            if err.status is None and err.code == 'connection.error' and not getattr(err, 'never_sent', False):
+                return None, None, err
+            raise GenesysModuleFail(describe_api_error(err, action), **err.result_fields())
+
+    def forget_listing(self):
+        self._entities = None
+
     def entities(self):
         """The listing of both families (cached: one GET per run)."""
         if self._entities is None:
@@ -161,15 +238,20 @@ class _Run:
             return None
         return data if isinstance(data, dict) else {}
 
-    def organization(self, required=False):
-        """dict(short_name, id, name) of the org (GET /api/v2/organizations/me, once), or None on failure."""
+    def organization(self, required=False, full=False):
+        """dict(short_name, id, name) of the org (GET /api/v2/organizations/me, once), or None on failure.
+
+        ``full``: the id is needed too (checking a backup's org), so a given org_short_name does not suffice.
+        """
+        if full and self._org is not None and not self._org.get('id'):
+            self._org = None
         if self._org is None:
-            short = self.params.get('org_short_name')
+            short = self.params.get('org_short_name') if not full else None
             if short:
                 self._org = dict(short_name=short, id=None, name=None)
             else:
                 try:
-                    status, data = self.client.request('GET', '/api/v2/organizations/me')
+                    status, data = self.client.request('GET', ORG_PATH)
                     data = data or {}
                     self._org = dict(short_name=data.get('thirdPartyOrgName'), id=data.get('id'),
                                      name=data.get('name'))
@@ -319,13 +401,10 @@ def _slug(text):
 
 def _write_backup(run, ptype, current):
     org = run.organization(required=True)
-    directory = os.path.expanduser(run.params.get('backup_dir') or DEFAULT_BACKUP_DIR)
     try:
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o700)
-        os.chmod(directory, 0o700)
-    except OSError as exc:
-        raise GenesysModuleFail('Cannot create the backup directory %s: %s. Nothing was changed.' % (directory, exc))
+        directory = check_private_dir(run.params.get('backup_dir') or DEFAULT_BACKUP_DIR, 'backup_dir')
+    except TxnError as exc:
+        raise GenesysModuleFail(str(exc))
     now = _utcnow()
     org_part = _slug(org.get('short_name') or org.get('id') or 'org')
     what = ptype if ptype != CUSTOM_TYPE else 'custom-%s' % _slug((current or {}).get('name') or run.params.get('name'))
@@ -371,6 +450,10 @@ def load_backup(path):
     provider = document.get('provider')
     if provider is not None and not isinstance(provider, dict):
         raise GenesysModuleFail('%s: "provider" must be an object or null.' % path)
+    if provider is not None and provider.get('id') is not None:
+        validate_provider_id(provider['id'], 'backup file %s (provider.id)' % path)
+    if provider is not None and provider.get('selfUri') is not None and not isinstance(provider['selfUri'], str):
+        raise GenesysModuleFail('%s: "provider.selfUri" must be a string.' % path)
     return document
 
 
@@ -399,8 +482,20 @@ def _find_custom(run, params, current_id=None, name=None):
 
 # ------------------------------------------------------------------ core
 
+def _check_dir_option(params, option):
+    value = params.get(option)
+    if isinstance(value, str) and '\x00' in value:
+        raise GenesysModuleFail('%s contains a NUL byte; give a plain directory path.' % option)
+
+
 def core(params, ctx, client=None):
     """Run the module: see the module documentation."""
+    for option in ('backup_dir', 'lock_dir', 'restore_from'):
+        _check_dir_option(params, option)
+    if params.get('id') is not None:
+        validate_provider_id(params['id'], 'option id')
+    if params.get('preserved_clients'):
+        validate_probe_paths(dict(probe_paths=params.get('probe_paths'), clients=params['preserved_clients']))
     restore = None
     if params.get('restore_from'):
         restore = load_backup(params['restore_from'])
@@ -434,159 +529,758 @@ def core(params, ctx, client=None):
         except GenesysError as err:
             raise to_module_fail(err)
     run = _Run(params, ctx, client)
+    change = _Change(run, ptype, state, desired, restore, metadata)
     try:
-        return _core(run, ptype, state, desired, restore, metadata)
+        return change.execute()
+    except TxnError as exc:
+        raise GenesysModuleFail(str(exc), **change.failure_fields())
+    except GenesysModuleFail as exc:
+        for key, value in change.failure_fields().items():
+            exc.extra.setdefault(key, value)
+        raise
     finally:
+        change.release()
         if hasattr(client, 'close'):
             client.close()
 
 
-def _core(run, ptype, state, desired, restore, metadata):
-    params, ctx = run.params, run.ctx
-    family = family_of(ptype)
+def _org_matches(doc_org, org):
+    """True when the org of a backup/journal is the target org (by id when both have one, else short name)."""
+    doc_org = doc_org or {}
+    if doc_org.get('id') and org.get('id'):
+        return doc_org['id'] == org['id']
+    if doc_org.get('short_name') and org.get('short_name'):
+        return doc_org['short_name'] == org['short_name']
+    return False
 
-    # ---- read
-    provider_id = None
-    overview = providers_overview(run.entities()) if params.get('list_providers') else None
-    if ptype == CUSTOM_TYPE:
-        if restore is not None:
-            saved = restore.get('provider') or {}
-            current, provider_id = None, None
-            if saved.get('id'):
-                current = run.read(CUSTOM_TYPE, saved['id'], 'custom %r' % saved.get('name'))
-                provider_id = saved['id'] if current is not None else None
-            if current is None and saved.get('name'):
-                current, provider_id = _find_custom(run, dict(), current_id=None, name=saved.get('name'))
+
+def _host_of(url):
+    text = str(url or '')
+    text = re.sub(r'^[a-z]+://', '', text)
+    return text.split('/', 1)[0].lower()
+
+
+class _Change:
+    """One run of the module on one provider: recover, validate, plan, lock, write, verify, re-validate, roll back."""
+
+    def __init__(self, run, ptype, state, desired, restore, metadata):
+        self.run = run
+        self.params = run.params
+        self.ctx = run.ctx
+        self.ptype = ptype
+        self.state = state
+        self.desired = desired
+        self.restore = restore
+        self.metadata = metadata
+        self.lock = None
+        self.journal = None
+        self.result = dict(changed=False, existed=None, verified=None, not_kept=[], rolled_back=False,
+                           recovered=[], journal_file=None, failed_step=None)
+        self.step = 'read'
+
+    # ---------------------------------------------------------------- helpers
+    def failure_fields(self):
+        fields = dict(failed_step=self.step)
+        for key in ('backup_file', 'journal_file', 'clients_before', 'clients_after', 'rolled_back', 'rollback',
+                    'recovered', 'existed', 'verified', 'not_kept', 'end_state', 'id', 'diff', 'changed'):
+            if self.result.get(key) not in (None, [], {}) or key in ('rolled_back',):
+                fields[key] = self.result.get(key)
+        return fields
+
+    def release(self):
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
+    def _clients_params(self):
+        params = dict((k, self.params.get(k)) for k in ('region', 'api_url', 'login_url', 'validate_certs', 'ca_path',
+                                                       'timeout', 'retries'))
+        params.update(clients=self.params.get('preserved_clients'), probe_paths=self.params.get('probe_paths'),
+                      expect=self.params.get('client_expectations'))
+        return params
+
+    def check_clients(self, when):
+        """The oauth-check result shape (passed, failed_clients, report) for the preserved clients, or None."""
+        if not self.params.get('preserved_clients'):
+            return None
+        params = self._clients_params()
+        reports = [check_client(params, target, self.ctx) for target in _client_targets(params)]
+        failed = [r['name'] or r['client_id'] for r in reports if not r['passed']]
+        return dict(passed=not failed, failed_clients=failed, report=reports, when=when,
+                    msg=('all %d OAuth client(s) passed' % len(reports)) if not failed else
+                    '%d of %d OAuth client(s) failed the check' % (len(failed), len(reports)))
+
+    @staticmethod
+    def client_failures(check):
+        lines = []
+        for r in (check or {}).get('report') or []:
+            if r.get('passed'):
+                continue
+            bad = ['%s: %s' % (c['name'], c['detail']) for c in r.get('checks') or [] if not c.get('passed')]
+            lines.append('%s: %s' % (r.get('name') or r.get('client_id'), ' | '.join(bad)))
+        return '; '.join(lines)
+
+    def settle(self, since):
+        delay = max(0.0, float(self.params.get('settle_delay') or 0.0))
+        remaining = delay - (time.time() - since)
+        if remaining > 0:
+            self.run.sleep(remaining)
+
+    def backup_directory(self):
+        return os.path.expanduser(self.params.get('backup_dir') or DEFAULT_BACKUP_DIR)
+
+    def take_lock(self, org):
+        if not self.params.get('lock', True) or self.lock is not None:
+            return
+        key = org.get('short_name') or org.get('id')
+        if not key:
+            raise GenesysModuleFail('Cannot take the per-org lock: the org short name is unknown (GET %s gave none). '
+                                    'Set org_short_name, or lock=false to run without the lock.' % ORG_PATH)
+        label = 'org %s' % key
+        lock = OrgLock(self.params.get('lock_dir') or DEFAULT_LOCK_DIR, _host_of(getattr(self.run.client, 'api_url', '')),
+                       key, timeout=self.params.get('lock_timeout'), sleep=self.run.sleep, warn=self.ctx.warn,
+                       label=label)
+        lock.acquire(what='%s %s' % ('genesys_identity_provider', _label(self.ptype, self.params)))
+        self.lock = lock
+        self.result['lock_waited'] = round(lock.waited, 1)
+
+    def check_backup_target(self):
+        """A backup is applied only to the org and API host it was made of (unless restore_across_orgs)."""
+        doc, params = self.restore, self.params
+        if params.get('restore_across_orgs'):
+            self.ctx.warn('restore_across_orgs is true: the backup %s is applied without checking that it was made '
+                          'of this org.' % params['restore_from'])
+            return
+        api_url = getattr(self.run.client, 'api_url', None)
+        if _host_of(doc.get('api_url')) != _host_of(api_url):
+            raise GenesysModuleFail(
+                'Refusing to restore %s: it was made against %s, this task talks to %s. A backup is applied only to '
+                'the org it came from (it would make this org trust another org\'s IdP). Nothing was changed. Check '
+                'region/api_url, or set restore_across_orgs=true if you really mean to copy it.'
+                % (params['restore_from'], _host_of(doc.get('api_url')) or 'an unknown API host', _host_of(api_url)))
+        org = self.run.organization(required=True, full=True)
+        saved = doc.get('organization') or {}
+        if not _org_matches(saved, org):
+            raise GenesysModuleFail(
+                'Refusing to restore %s: it was made of the org %s (id %s), this task is connected to the org %s '
+                '(id %s). A backup is applied only to the org it came from (it would make this org trust another '
+                'org\'s IdP). Nothing was changed. Use the credentials of that org, or set restore_across_orgs=true '
+                'if you really mean to copy it.' % (params['restore_from'], saved.get('short_name') or '?',
+                                                     saved.get('id') or '?', org.get('short_name') or '?',
+                                                     org.get('id') or '?'))
+
+    # ---------------------------------------------------------------- reading
+    def locate(self):
+        """(current object or None, provider id) of the target."""
+        run, params = self.run, self.params
+        ptype = self.ptype
+        provider_id = None
+        if ptype == CUSTOM_TYPE:
+            if self.restore is not None:
+                saved = self.restore.get('provider') or {}
+                current = None
+                if saved.get('id'):
+                    current = run.read(CUSTOM_TYPE, saved['id'], 'custom %r' % saved.get('name'))
+                    provider_id = saved['id'] if current is not None else None
+                if current is None and saved.get('name'):
+                    current, provider_id = _find_custom(run, dict(), current_id=None, name=saved.get('name'))
+                    if current is not None and saved.get('id') and provider_id != saved['id']:
+                        # e.g. restored (re-created) from this backup before: same org (checked), same name
+                        self.ctx.warn('The backup %s names the custom provider %r by the id %s, which no longer '
+                                      'exists; it is applied to the provider of that name (id %s).'
+                                      % (params['restore_from'], saved.get('name'), saved['id'], provider_id))
+            else:
+                current, provider_id = _find_custom(run, params)
+                if current is None and params.get('id') and self.state == 'present':
+                    raise GenesysModuleFail('No custom identity provider has the id %s. Remove id to find or create '
+                                            'the provider by its name.' % params['id'])
         else:
-            current, provider_id = _find_custom(run, params)
-            if current is None and params.get('id') and state == 'present':
-                raise GenesysModuleFail('No custom identity provider has the id %s. Remove id to find or create the '
-                                        'provider by its name.' % params['id'])
-    else:
-        current = run.read(ptype)
-        if current is None and any(classify_entity(e) == (FAMILY_PER_TYPE, ptype) for e in run.entities()):
-            current = run.read_listed(ptype, None, ptype)   # listed, so the 404 was eventual consistency
-    label = _label(ptype, params if restore is None else (restore.get('provider') or {}), current)
+            current = run.read(ptype)
+            if current is None and any(classify_entity(e) == (FAMILY_PER_TYPE, ptype) for e in run.entities()):
+                current = run.read_listed(ptype, None, ptype)   # listed, so the 404 was eventual consistency
+        return current, provider_id
 
-    # ---- plan
-    before = sanitize(ptype, current)
-    payload = None
-    write = None
-    if state == 'absent':
-        changed = current is not None
-        after_obj = None
-        after = {}
-        if changed:
-            write = 'DELETE'
-        fields = []
-    else:
-        if restore is not None:
-            saved = restore['provider']
-            fields = restore_changed_fields(ptype, current, saved)
-            payload = writable_copy(saved)
-            if ptype == CUSTOM_TYPE and current is None:
-                payload.pop('id', None)
-        else:
-            fields = changed_fields(current, desired)
-            payload = build_payload(ptype, current, desired, fields)
-        changed = current is None or bool(fields)
-        if changed:
-            write = 'POST' if (ptype == CUSTOM_TYPE and current is None) else 'PUT'
-            if current is None:
-                _check_create(run, ptype, payload)
-        after_obj = payload if changed else current
-        after = sanitize_desired_after(ptype, current, payload) if changed else before
-
-    # ---- lockout guard
-    before_enabled = is_enabled(current) or (ptype == 'purecloud' and current is None)
-    after_enabled = is_enabled(after_obj) or (ptype == 'purecloud' and after_obj is None)
-    if changed and not params.get('force') and before_enabled and not after_enabled:
-        refusal = lockout_check(run.entities(), ptype, provider_id, current, after_obj)
-        if refusal:
-            raise GenesysModuleFail(refusal, provider=before)
-
-    result = dict(
-        changed=changed,
-        diff=dict(before=before, after=after),
-        changed_options=sorted(set(FIELD_TO_OPTION.get(f, f) for f in fields)),
-        backup_file=None,
-        provider=before if not changed else (after if run.ctx.check_mode else None),
-        certificates=certificate_summaries(current) if not changed or state == 'absent' else
-        certificate_summaries(payload),
-        service_provider=None,
-    )
-    if metadata is not None:
-        result['metadata'] = metadata
-    if ptype == CUSTOM_TYPE:
-        result['id'] = provider_id
-
-    # ---- write
-    end_state = current
-    if changed and not ctx.check_mode:
-        if params.get('backup'):
-            result['backup_file'] = _write_backup(run, ptype, current)
-        try:
-            end_state = _write(run, ptype, write, payload, current, provider_id, label, desired, restore, result)
-        except GenesysModuleFail as exc:
-            # the backup was written: the failed task still says where it is (to restore from it)
-            if result.get('backup_file'):
-                exc.extra.setdefault('backup_file', result['backup_file'])
-            raise
-        result['provider'] = sanitize(ptype, end_state) if end_state is not None else {}
-        result['certificates'] = certificate_summaries(end_state)
-    elif changed and ctx.check_mode:
-        result['provider'] = after
-    if state == 'present' and ptype != 'purecloud':
-        org_short = params.get('org_short_name')
-        if not org_short and (changed or run._org is not None):
-            org_short = run.organization().get('short_name')
-        rpi = (end_state or after_obj or {}).get('relyingPartyIdentifier') or desired.get('relyingPartyIdentifier')
-        result['service_provider'] = service_provider(domain=getattr(run.client, 'domain', None),
-                                                      login_url=getattr(run.client, 'login_url', None),
-                                                      relying_party_identifier=rpi, org_short_name=org_short)
-    if overview is not None:
-        result['providers'] = overview
-    if run._org is not None or params.get('org_short_name'):
-        result['organization'] = dict(run.organization())  # no request: read above, or given
-    result['api_requests'] = getattr(run.client, 'request_count', None)
-    return result
-
-
-def _write(run, ptype, write, payload, current, provider_id, label, desired, restore, result):
-    """Send the write and read the provider back; returns the end state (sets result['id'] on a create)."""
-    params, ctx = run.params, run.ctx
-    if write == 'DELETE':
-        action = 'delete the %s identity provider' % label
-        run.call(action, 'DELETE', provider_path(ptype, provider_id), expect_404=True)
-        end_state = None
-    else:
-        verb = 'create' if current is None else 'update'
-        action = '%s the %s identity provider' % (verb, label)
-        if write == 'POST':
-            status, data = run.call(action, 'POST', API_BASE, body=payload)
-            provider_id = (data or {}).get('id')
+    def read_target(self, provider_id):
+        """One read of the target (None when absent)."""
+        if self.ptype == CUSTOM_TYPE:
             if not provider_id:
-                raise GenesysModuleFail('Genesys Cloud created the %s identity provider but returned no id; '
-                                        'run the task again (it finds the provider by name).' % label)
-            result['id'] = provider_id
+                return None
+            return self.run.read(CUSTOM_TYPE, provider_id, self.label)
+        return self.run.read(self.ptype, None, self.label)
+
+    def wait_applied(self, provider_id, before, intent, deleting=False):
+        """Read until the write is visible (bounded by consistency_timeout); returns (object or None, seen).
+
+        ``seen`` is True when the read shows the write took effect: for a delete, a 404; otherwise an object
+        that differs from ``before`` (a read still equal to the previous state is read-after-write lag).
+        """
+        timeout = max(0.0, float(self.params.get('consistency_timeout') or 0.0))
+        deadline = time.time() + timeout
+        delay = 0.25
+        last = None
+        for attempt in range(1, 201):
+            current = self.read_target(provider_id)
+            last = current
+            if deleting:
+                if current is None:
+                    return None, True
+            elif current is not None:
+                if not _same_object(self.ptype, current, before) or _same_object(self.ptype, current, intent):
+                    return current, True
+            remaining = deadline - time.time()
+            if remaining <= 0:
+                break
+            self.run.sleep(min(delay, remaining))
+            delay = min(delay * 2, 2.0)
+        return last, False
+
+    # ---------------------------------------------------------------- run
+    def run_plan(self):
+        """Read and plan: sets self.current, provider_id, label, fields, payload, write, after_obj, changed."""
+        run, params = self.run, self.params
+        current, provider_id = self.locate()
+        self.current, self.provider_id = current, provider_id
+        self.label = _label(self.ptype, params if self.restore is None else (self.restore.get('provider') or {}),
+                            current)
+        payload = None
+        write = None
+        if self.state == 'absent':
+            changed = current is not None
+            after_obj = None
+            fields = []
+            if changed:
+                write = 'DELETE'
         else:
-            run.call(action, 'PUT', provider_path(ptype, provider_id), body=payload)
-        end_state, attempts = run.reread(ptype, provider_id, label)
-        result['read_back'] = end_state is not None
-        if end_state is None:
-            ctx.warn('The %s identity provider was written but could not be read back within %ss (the platform '
-                     'is eventually consistent); the result shows the values sent. Raise consistency_timeout '
-                     'to wait longer.' % (label, params.get('consistency_timeout')))
-            end_state = dict(payload)
-            if provider_id:
-                end_state['id'] = provider_id
-        elif restore is None:
-            missing = changed_fields(end_state, desired)
-            if missing:
-                ctx.warn('Genesys Cloud did not keep the value(s) of %s for the %s identity provider; the next run '
-                         'will try again.' % (', '.join(sorted(set(FIELD_TO_OPTION.get(f, f) for f in missing))),
-                                              label))
-    return end_state
+            if self.restore is not None:
+                saved = self.restore['provider']
+                fields = restore_changed_fields(self.ptype, current, saved)
+                payload = writable_copy(saved)
+                if self.ptype == CUSTOM_TYPE and current is None:
+                    payload.pop('id', None)
+            else:
+                fields = changed_fields(current, self.desired)
+                payload = build_payload(self.ptype, current, self.desired, fields)
+            changed = current is None or bool(fields)
+            if changed:
+                write = 'POST' if (self.ptype == CUSTOM_TYPE and current is None) else 'PUT'
+                if current is None:
+                    _check_create(run, self.ptype, payload)
+            after_obj = payload if changed else current
+        self.fields, self.payload, self.write, self.after_obj, self.changed = fields, payload, write, after_obj, changed
+
+    def guard(self):
+        """The lockout guard for the planned change (raises when it would leave no enabled sign-in)."""
+        if not self.changed or self.params.get('force') or not self.reduces_sign_in():
+            return
+        refusal = lockout_check(self.run.entities(), self.ptype, self.provider_id, self.current, self.after_obj)
+        if refusal:
+            raise GenesysModuleFail(refusal, provider=sanitize(self.ptype, self.current))
+
+    def reduces_sign_in(self):
+        before_enabled = is_enabled(self.current) or (self.ptype == 'purecloud' and self.current is None)
+        after_enabled = is_enabled(self.after_obj) or (self.ptype == 'purecloud' and self.after_obj is None)
+        return before_enabled and not after_enabled
+
+    def execute(self):
+        run, params, ctx = self.run, self.params, self.ctx
+        result = self.result
+        overview = None
+        org_before = run._org
+
+        # 1. an unfinished change of this org is finished or undone first
+        self.step = 'recover'
+        self.recover_journals()
+
+        # 2. the preserved clients, before anything changes
+        self.step = 'clients_before'
+        if params.get('preserved_clients') and params.get('validate_clients_before', True):
+            before = self.check_clients('before')
+            result['clients_before'] = before
+            if not before['passed']:
+                raise GenesysModuleFail('No change was made: a preserved OAuth client fails before the change. %s'
+                                        % self.client_failures(before))
+
+        # 3. read and plan
+        self.step = 'read'
+        if self.restore is not None:
+            self.check_backup_target()
+        if params.get('list_providers'):
+            overview = providers_overview(run.entities())
+        read_started = time.time()
+        self.run_plan()
+        if self.changed and not ctx.check_mode:
+            org = run.organization(required=True)
+            self.take_lock(org)
+            if self.lock is not None and self.lock.changed_since(read_started):
+                # re-read under the lock: another run may have changed the org since the read that decided
+                run.forget_listing()
+                if overview is not None:
+                    overview = providers_overview(run.entities())
+                self.run_plan()
+        self.step = 'guard'
+        self.guard()
+
+        before = sanitize(self.ptype, self.current)
+        after = sanitize_desired_after(self.ptype, self.current, self.payload) if self.changed and \
+            self.state != 'absent' else ({} if self.state == 'absent' else before)
+        result.update(
+            changed=self.changed,
+            existed=self.current is not None,
+            diff=dict(before=before, after=after),
+            changed_options=sorted(set(FIELD_TO_OPTION.get(f, f) for f in self.fields)),
+            backup_file=None,
+            provider=before if not self.changed else (after if ctx.check_mode else None),
+            certificates=certificate_summaries(self.current) if not self.changed or self.state == 'absent' else
+            certificate_summaries(self.payload),
+            service_provider=None,
+        )
+        if self.metadata is not None:
+            result['metadata'] = self.metadata
+        if self.ptype == CUSTOM_TYPE:
+            result['id'] = self.provider_id
+
+        end_state = self.current
+        if self.changed and not ctx.check_mode:
+            end_state = self.apply()
+            result['provider'] = sanitize(self.ptype, end_state) if end_state is not None else {}
+            result['certificates'] = certificate_summaries(end_state)
+        elif self.changed and ctx.check_mode:
+            result['provider'] = after
+            result['verified'] = None
+        else:
+            result['verified'] = True
+        result['end_state'] = sanitize(self.ptype, end_state) if end_state is not None else {}
+
+        if self.state == 'present' and self.ptype != 'purecloud':
+            org_short = params.get('org_short_name')
+            if not org_short and (self.changed or run._org is not None):
+                org_short = run.organization().get('short_name')
+            rpi = (end_state or self.after_obj or {}).get('relyingPartyIdentifier') or \
+                self.desired.get('relyingPartyIdentifier')
+            result['service_provider'] = service_provider(domain=getattr(run.client, 'domain', None),
+                                                          login_url=getattr(run.client, 'login_url', None),
+                                                          relying_party_identifier=rpi, org_short_name=org_short)
+        if overview is not None:
+            result['providers'] = overview
+        if run._org is not None or params.get('org_short_name') or org_before is not None:
+            result['organization'] = dict(run.organization())  # no request: read above, or given
+        result['api_requests'] = getattr(run.client, 'request_count', None)
+        self.step = None
+        result['failed_step'] = None
+        return result
+
+    # ---------------------------------------------------------------- the write as one unit
+    def apply(self):
+        run, params, ctx, result = self.run, self.params, self.ctx, self.result
+        org = run.organization(required=True)
+        self.step = 'backup'
+        if params.get('backup'):
+            result['backup_file'] = _write_backup(run, self.ptype, self.current)
+            self.journal = self.new_journal(org)
+            result['journal_file'] = self.journal.path
+        self.step = 'write'
+        written_at = time.time()
+        end_state, visible = self.send_write()
+        result['id'] = self.provider_id if self.ptype == CUSTOM_TYPE else result.get('id')
+
+        # 5. another run may have disabled the other sign-ins meanwhile (different controllers)
+        self.step = 'guard_after_write'
+        if self.reduces_sign_in() and not params.get('force'):
+            run.forget_listing()
+            entities = run.entities()
+            if not _org_has_sign_in(entities, self.ptype, self.provider_id, self.after_obj):
+                rollback = self.rollback('the org had no enabled sign-in left after the write')
+                raise GenesysModuleFail(
+                    'LOCKOUT PREVENTED: after this run %s the %s identity provider, a fresh listing showed no other '
+                    'enabled way to sign in (another run changed the org at the same time). The change was %s. '
+                    'Check the org now with genesys_identity_provider_info.'
+                    % ('deleted' if self.write == 'DELETE' else 'disabled', self.label,
+                       'rolled back' if rollback.get('verified') else 'NOT rolled back (%s)' % rollback.get('msg')))
+
+        # 6. verify the write against the intent
+        self.step = 'verify'
+        if self.write != 'DELETE':
+            result['read_back'] = visible
+            if not visible:
+                ctx.warn('The %s identity provider was written but could not be read back within %ss (the platform '
+                         'is eventually consistent); the result shows the values sent. Raise consistency_timeout '
+                         'to wait longer.' % (self.label, params.get('consistency_timeout')))
+                end_state = dict(self.payload)
+                if self.provider_id:
+                    end_state['id'] = self.provider_id
+                result['verified'] = False
+            else:
+                result['not_kept'] = self.not_kept(end_state)
+                result['verified'] = not result['not_kept']
+                if result['not_kept']:
+                    ctx.warn('Genesys Cloud did not keep the value(s) of %s for the %s identity provider; the next run '
+                             'will try again.' % (', '.join(result['not_kept']), self.label))
+        else:
+            result['verified'] = visible
+        if self.journal is not None and result['verified']:
+            self.journal.update(VERIFIED)
+
+        # 7. the preserved clients again, whatever the verification said
+        self.step = 'clients_after'
+        after = self.check_clients('after')
+        if after is not None:
+            result['clients_after'] = after
+            if not after['passed']:
+                if params.get('rollback_on_failure', True):
+                    rollback = self.rollback('a preserved OAuth client fails after the change')
+                    how = ('the provider was restored from %s' % result.get('backup_file') if self.current is not None
+                           else 'the provider this run created was removed again')
+                    state = how if rollback.get('verified') else ('the provider was NOT restored: the rollback '
+                                                                  'failed (%s); restore it with restore_from %s'
+                                                                  % (rollback.get('msg'), result.get('backup_file')))
+                else:
+                    state = 'the provider was NOT restored (rollback_on_failure is false)'
+                raise GenesysModuleFail('A preserved OAuth client fails after the %s identity provider changed; %s. '
+                                        'After the change: %s' % (self.label, state, self.client_failures(after)))
+
+        # 8. a fresh read after the settle delay: a concurrent change is reported, not "verified"
+        self.step = 'final_verify'
+        if visible:
+            self.settle(written_at)
+            fresh = self.read_target(self.provider_id)
+            if self.write == 'DELETE':
+                if fresh is not None:
+                    self.concurrent(fresh, 'it exists again')
+            elif fresh is not None and not _same_object(self.ptype, fresh, end_state):
+                self.concurrent(fresh, 'it changed')
+            elif fresh is None:
+                self.concurrent(None, 'it is gone')
+            if fresh is not None:
+                end_state = fresh
+        if self.journal is not None:
+            self.journal.update(COMPLETE if result.get('verified') or self.write == 'DELETE' else WRITTEN,
+                                note=None if result.get('verified') else 'written; not verified yet')
+        return end_state
+
+    def not_kept(self, end_state):
+        if self.restore is not None:
+            return sorted(set(FIELD_TO_OPTION.get(f, f) for f in restore_changed_fields(self.ptype, end_state,
+                                                                                     self.restore['provider'])))
+        return sorted(set(FIELD_TO_OPTION.get(f, f) for f in changed_fields(end_state, self.desired)))
+
+    def concurrent(self, fresh, what):
+        differing = sorted(set(FIELD_TO_OPTION.get(f, f) for f in restore_changed_fields(
+            self.ptype, fresh, self.payload if self.write != 'DELETE' else None))) if fresh is not None else []
+        if self.journal is not None:
+            self.journal.update(COMPLETE, note='concurrent change: %s' % what)
+        self.result['verified'] = False
+        raise GenesysModuleFail(
+            'CONCURRENT CHANGE: the %s identity provider was written by this run and verified, but %ss later %s%s: '
+            'another run or person changed it at the same time. This run did not undo that change. Check the provider '
+            '(genesys_identity_provider_info) and run again once only one run changes this org.'
+            % (self.label, self.params.get('settle_delay'), what,
+               (' (fields %s)' % ', '.join(differing)) if differing else ''))
+
+    def new_journal(self, org):
+        directory = self.backup_directory()
+        what = self.ptype if self.ptype != CUSTOM_TYPE else 'custom-%s' % _slug(
+            (self.current or {}).get('name') or (self.payload or {}).get('name') or self.params.get('name'))
+        stem = '%s_%s' % (_slug(org.get('short_name') or org.get('id') or 'org'), what)
+        client = self.run.client
+        return Journal.create(
+            directory, stem,
+            api_url=getattr(client, 'api_url', None), client_id=getattr(client, 'client_id', None),
+            organization=dict(short_name=org.get('short_name'), id=org.get('id')),
+            type=self.ptype, provider_id=self.provider_id, label=self.label, name=(self.payload or self.current or
+                                                                                 {}).get('name'),
+            operation=self.write, before=self.current, payload=self.payload,
+            backup_file=self.result.get('backup_file'),
+            clients=[c.get('name') or c.get('client_id') for c in self.params.get('preserved_clients') or []])
+
+    def send_write(self):
+        """Send the write; returns (object read back or None, visible). Resolves an unknown outcome by reading."""
+        run, ptype, label = self.run, self.ptype, self.label
+        verb = 'delete' if self.write == 'DELETE' else ('create' if self.current is None else 'update')
+        action = '%s the %s identity provider' % (verb, label)
+        if self.write == 'POST':
+            status, data, unknown = run.write_call(action, 'POST', API_BASE, body=self.payload)
+            if unknown is None:
+                self.provider_id = (data or {}).get('id')
+                if not self.provider_id:
+                    if self.journal is not None:
+                        self.journal.update(UNKNOWN, note='created without an id in the answer')
+                    raise GenesysModuleFail('Genesys Cloud created the %s identity provider but returned no id; '
+                                            'run the task again (it finds the provider by name).' % label)
+                validate_provider_id(self.provider_id, 'the answer of POST %s' % API_BASE)
+        elif self.write == 'DELETE':
+            status, data, unknown = run.write_call(action, 'DELETE', provider_path(ptype, self.provider_id),
+                                                   expect_404=True)
+        else:
+            status, data, unknown = run.write_call(action, 'PUT', provider_path(ptype, self.provider_id),
+                                                   body=self.payload)
+        if unknown is not None:
+            if self.journal is not None:
+                self.journal.update(UNKNOWN, note=unknown.describe())
+            found = self.resolve_unknown()
+            if found is None:
+                raise GenesysModuleFail(
+                    'The outcome of the %s of the %s identity provider is unknown (%s) and it did not become '
+                    'visible within %ss. It was not repeated and nothing was rolled back (a late write could land '
+                    'after a rollback). %sRun the task again: it finds out first whether the write took effect.'
+                    % (verb, label, unknown.describe(), self.params.get('consistency_timeout'),
+                       ('The journal %s keeps the intent. ' % self.journal.path) if self.journal else ''))
+            self.ctx.warn('The %s of the %s identity provider timed out, but a read shows it took effect.'
+                          % (verb, label))
+        if self.journal is not None:
+            self.journal.update(WRITTEN, provider_id=self.provider_id)
+        self.result['id'] = self.provider_id
+        return self.wait_applied(self.provider_id, self.current, self.payload, deleting=self.write == 'DELETE')
+
+    def resolve_unknown(self):
+        """After a write with an unknown outcome: True-ish when a read shows it took effect, else None."""
+        if self.write == 'POST':
+            name = (self.payload or {}).get('name')
+            deadline = time.time() + max(0.0, float(self.params.get('consistency_timeout') or 0.0))
+            for attempt in range(100):
+                self.run.forget_listing()
+                matches = [e for e in self.run.entities() if classify_entity(e)[0] == FAMILY_CUSTOM and
+                           e.get('name') == name]
+                if len(matches) == 1:
+                    self.provider_id = validate_provider_id(matches[0].get('id'), 'the identity provider listing')
+                    return True
+                if time.time() >= deadline:
+                    return None
+                self.run.sleep(min(2.0, max(0.05, deadline - time.time())))
+            return None
+        obj, seen = self.wait_applied(self.provider_id, self.current, self.payload, deleting=self.write == 'DELETE')
+        if seen and (self.write == 'DELETE' or _same_object(self.ptype, obj, self.payload)):
+            return True
+        return None
+
+    def rollback(self, reason):
+        """Put the previous state back, then re-read and verify it after the settle delay (bounded retries)."""
+        run, ptype, result = self.run, self.ptype, self.result
+        info = dict(reason=reason, verified=False, msg=None, attempts=0)
+        result['rollback'] = info
+        if self.journal is not None:
+            self.journal.update(ROLLING_BACK, note=reason)
+        before = self.current
+        for attempt in range(1, 4):
+            info['attempts'] = attempt
+            started = time.time()
+            try:
+                if before is None:
+                    if ptype == CUSTOM_TYPE and not self.provider_id:
+                        raise GenesysModuleFail('the id of the created provider is unknown')
+                    run.call('remove the %s identity provider this run created' % self.label, 'DELETE',
+                             provider_path(ptype, self.provider_id), expect_404=True)
+                else:
+                    body = writable_copy(before)
+                    run.call('restore the %s identity provider' % self.label, 'PUT',
+                             provider_path(ptype, self.provider_id), body=body)
+            except GenesysModuleFail as exc:
+                info['msg'] = exc.msg
+                break
+            obj, seen = self.wait_applied(self.provider_id, self.payload, before, deleting=before is None)
+            self.settle(started)
+            fresh = self.read_target(self.provider_id)
+            if (before is None and fresh is None) or (before is not None and fresh is not None and
+                                                       _same_object(ptype, fresh, before)):
+                info['verified'] = True
+                break
+            info['msg'] = 'the provider did not stay as it was before the change (a delayed write landed again?)'
+        result['rolled_back'] = info['verified']
+        if self.journal is not None:
+            self.journal.update(ROLLED_BACK if info['verified'] else ROLLBACK_FAILED, note=info.get('msg'))
+        return info
+
+    # ---------------------------------------------------------------- recovery of an unfinished change
+    def recover_journals(self):
+        run, params, ctx = self.run, self.params, self.ctx
+        directory = self.backup_directory()
+        journals = Journal.unfinished(directory, getattr(run.client, 'api_url', None))
+        if not journals:
+            return
+        org = None
+        for journal in journals:
+            doc = journal.doc
+            if doc.get('client_id') and doc.get('client_id') != getattr(run.client, 'client_id', None):
+                if org is None:
+                    org = run.organization(required=True, full=True)
+                if not _org_matches(doc.get('organization'), org):
+                    continue
+            elif not doc.get('client_id'):
+                if org is None:
+                    org = run.organization(required=True, full=True)
+                if not _org_matches(doc.get('organization'), org):
+                    continue
+            if ctx.check_mode:
+                ctx.warn('An unfinished change of this org (%s, state %s) is recorded in %s; the real run finishes or '
+                         'undoes it before anything else.' % (doc.get('label'), journal.state, journal.path))
+                self.result['recovered'].append(dict(journal=journal.path, state=journal.state, action='pending'))
+                continue
+            self.take_lock(doc.get('organization') or {})
+            journal = Journal.load(journal.path)   # re-read under the lock: another run may have finished it
+            if journal.final:
+                continue
+            self.result['recovered'].append(_Recovery(self, journal).execute())
+
+    # (end of _Change)
+
+
+def _same_object(ptype, a, b):
+    """True when two API objects hold the same values (every field of the type, certificates as fingerprints)."""
+    if a is None or b is None:
+        return a is None and b is None
+    return not restore_changed_fields(ptype, a, b)
+
+
+def _org_has_sign_in(entities, ptype, provider_id, after_obj):
+    """Whether the org still has an enabled way to sign in, per a fresh listing (purecloud absent = enabled).
+
+    The target itself counts as this run left it (``after_obj``), whatever a lagging listing still shows.
+    """
+    purecloud = None
+    for entity in entities or []:
+        family, etype = classify_entity(entity)
+        if family == FAMILY_PER_TYPE and etype == ptype and ptype != CUSTOM_TYPE:
+            continue
+        if family == FAMILY_CUSTOM and ptype == CUSTOM_TYPE and provider_id and entity.get('id') == provider_id:
+            continue
+        if etype == 'purecloud':
+            purecloud = entity
+            continue
+        if is_enabled(entity):
+            return True
+    if ptype == 'purecloud':
+        return after_obj is None or is_enabled(after_obj)
+    if is_enabled(after_obj):
+        return True
+    return purecloud is None or is_enabled(purecloud)
+
+
+class _Recovery:
+    """Finish or undo one unfinished journal (the run that wrote it was interrupted)."""
+
+    def __init__(self, change, journal):
+        self.change = change
+        self.journal = journal
+        doc = journal.doc
+        self.doc = doc
+        self.ptype = doc.get('type')
+        self.provider_id = doc.get('provider_id')
+        if self.provider_id is not None:
+            validate_provider_id(self.provider_id, 'change journal %s (provider_id)' % journal.path)
+        self.label = doc.get('label') or self.ptype
+        self.before = doc.get('before')
+        self.payload = doc.get('payload')
+        self.operation = doc.get('operation')
+
+    def read(self):
+        run = self.change.run
+        if self.ptype == CUSTOM_TYPE and not self.provider_id:
+            if self.operation == 'POST':
+                run.forget_listing()
+                name = (self.payload or {}).get('name')
+                matches = [e for e in run.entities() if classify_entity(e)[0] == FAMILY_CUSTOM and e.get('name') == name]
+                if len(matches) == 1:
+                    self.provider_id = validate_provider_id(matches[0].get('id'), 'the identity provider listing')
+                    self.journal.update(provider_id=self.provider_id)
+                else:
+                    return None
+            else:
+                return None
+        path_id = self.provider_id if self.ptype == CUSTOM_TYPE else None
+        return run.read(self.ptype, path_id, self.label)
+
+    def matches_intent(self, obj):
+        if self.operation == 'DELETE':
+            return obj is None
+        return obj is not None and _same_object(self.ptype, obj, self.payload)
+
+    def matches_before(self, obj):
+        return _same_object(self.ptype, obj, self.before)
+
+    def execute(self):
+        change, journal = self.change, self.journal
+        ctx = change.ctx
+        state = journal.state
+        entry = dict(journal=journal.path, state=state, label=self.label)
+        if self.ptype not in ALL_TYPES:
+            raise GenesysModuleFail('The change journal %s names an unknown provider type %r; move it away to go on.'
+                                    % (journal.path, self.ptype))
+        if state in (ROLLING_BACK, ROLLBACK_FAILED):
+            return self.undo(entry, 'an earlier rollback was interrupted or failed')
+        current = self.read()
+        if state in (INTENT, UNKNOWN):
+            if self.matches_intent(current):
+                journal.update(WRITTEN, note='found written by the next run')
+            elif self.matches_before(current) or (self.operation == 'POST' and current is None):
+                journal.update(ABANDONED, note='the write never took effect')
+                entry['action'] = 'abandoned'
+                ctx.warn('An interrupted change of the %s identity provider (journal %s) never took effect; nothing '
+                         'to finish.' % (self.label, journal.path))
+                return entry
+            else:
+                journal.update(ROLLBACK_FAILED, note='the provider is neither as before nor as intended')
+                raise GenesysModuleFail(
+                    'An interrupted change of the %s identity provider (journal %s) left it neither as it was nor as '
+                    'intended (another change reached it). Nothing was changed now. Check the provider, then restore '
+                    'it with restore_from %s, or move the journal away to accept its current state.'
+                    % (self.label, journal.path, self.doc.get('backup_file')))
+        # written: verify, validate the clients, keep or undo
+        if not self.matches_intent(current):
+            entry['note'] = 'the provider no longer matches what the interrupted run wrote'
+        check = change.check_clients('recovery')
+        entry['clients'] = check
+        if check is not None and not check['passed']:
+            return self.undo(entry, 'a preserved OAuth client fails after the interrupted change',
+                             fail_msg=change.client_failures(check))
+        if check is None and self.doc.get('clients'):
+            raise GenesysModuleFail(
+                'An interrupted change of the %s identity provider (journal %s) still has to be validated with the '
+                'preserved OAuth clients (%s), but this task gives none. Run it with preserved_clients, or restore '
+                'the provider with restore_from %s.' % (self.label, journal.path, ', '.join(self.doc['clients']),
+                                                       self.doc.get('backup_file')))
+        journal.update(COMPLETE, note='finished by the next run (verified%s)' % (
+            ' and the preserved clients pass' if check else ''))
+        entry['action'] = 'finished'
+        ctx.warn('Finished an interrupted change of the %s identity provider (journal %s): %s.'
+                 % (self.label, journal.path, 'it is in place and the preserved OAuth clients pass' if check else
+                    'it is in place'))
+        return entry
+
+    def undo(self, entry, reason, fail_msg=None):
+        change, journal = self.change, self.journal
+        run = change.run
+        journal.update(ROLLING_BACK, note=reason)
+        ok = False
+        msg = None
+        try:
+            if self.before is None:
+                if self.ptype == CUSTOM_TYPE and not self.provider_id:
+                    self.read()
+                if self.ptype != CUSTOM_TYPE or self.provider_id:
+                    run.call('remove the %s identity provider of the interrupted change' % self.label, 'DELETE',
+                             provider_path(self.ptype, self.provider_id if self.ptype == CUSTOM_TYPE else None),
+                             expect_404=True)
+            else:
+                run.call('restore the %s identity provider of the interrupted change' % self.label, 'PUT',
+                         provider_path(self.ptype, self.provider_id if self.ptype == CUSTOM_TYPE else None),
+                         body=writable_copy(self.before))
+            started = time.time()
+            change.settle(started)
+            fresh = self.read()
+            ok = self.matches_before(fresh)
+            if not ok:
+                msg = 'the provider is not as before after the rollback'
+        except GenesysModuleFail as exc:
+            msg = exc.msg
+        journal.update(ROLLED_BACK if ok else ROLLBACK_FAILED, note=msg)
+        entry['action'] = 'rolled_back' if ok else 'rollback_failed'
+        change.result['rolled_back'] = ok
+        change.result['rollback'] = dict(reason=reason, verified=ok, msg=msg, journal=journal.path)
+        raise GenesysModuleFail(
+            'An interrupted change of the %s identity provider (journal %s) was %s because %s%s. Nothing else was '
+            'changed by this run; fix the cause and run again.'
+            % (self.label, journal.path, 'ROLLED BACK from %s' % self.doc.get('backup_file') if ok else
+               'NOT rolled back (%s); restore it with restore_from %s' % (msg, self.doc.get('backup_file')),
+               reason, (': %s' % fail_msg) if fail_msg else ''))
 
 
 def _check_create(run, ptype, payload):
