@@ -218,8 +218,10 @@ def summary(configure, org='', provider_type='', mode='apply', failed=False, fai
 NOT_INPUTS = ('saml_sso_result', 'saml_sso_hosts')
 MASK = '********'
 _SPECS = {}
-_TYPE_ERROR = re.compile(r"^(?:Elements value for option|argument) '([^']+)'(?: found in '([^']+)'\.?)? is of type (\S+)"
+_TYPE_ERROR = re.compile(r"^(Elements value for option|argument) '([^']+)'(?: found in '([^']+)'\.?)? is of type (\S+)"
                          r"(?: found in '([^']+)'\.?)? and we were unable to convert to (\w+)")
+_REQUIRED_ERROR = re.compile(r'^missing required arguments: (.+?)(?: found in (.+))?$')
+_CHOICE_ERROR = re.compile(r'^value of (\S+) must be one (?:or more )?of: (.*?)(?:, got: .*?|\. Got no match for: .*?)?(?: found in (.+))?$')
 
 
 def role_argument_specs(path):
@@ -272,17 +274,25 @@ def _unsupported_lines(unsupported, options):
     return lines
 
 
+def _dotted(where, name):
+    return '%s.%s' % (where.replace(' -> ', '.'), name) if where else name
+
+
 def _error_line(message):
-    """ansible-core's validation message for one error, rewritten so that it holds no value."""
+    """ansible-core's validation message for one error, rewritten so that it names the option and holds no value."""
     match = _TYPE_ERROR.match(message)
     if match:
-        option, where, got, where2, wanted = match.groups()
-        where = where or where2
+        kind, option, where, got, where2, wanted = match.groups()
         return '%s%s must be of type %s (it is a %s that does not convert to one)' % (
-            ('%s: ' % where.replace(' -> ', '.')) if where else '', option, wanted, got.strip("<>'").replace("class '", ''))
-    message = re.sub(r'\.? Supported parameters include: .*$', '', message)
-    message = re.sub(r', got: .*?( found in |$)', r'\1', message)  # a choice error: never echo the value given
-    return message.rstrip('.')
+            'every element of ' if kind.startswith('Elements') else '', _dotted(where or where2, option), wanted,
+            got.strip("<>'").replace("class '", ''))
+    match = _REQUIRED_ERROR.match(message)
+    if match:
+        return '; '.join('%s is required' % _dotted(match.group(2), name.strip()) for name in match.group(1).split(','))
+    match = _CHOICE_ERROR.match(message)
+    if match:  # never echo the value given
+        return '%s must be one of: %s' % (_dotted(match.group(3), match.group(1)), match.group(2))
+    return re.sub(r'\.? Supported parameters include: .*$', '', message).rstrip('.')
 
 
 def input_error(values, spec_path, entry='main', org=''):
@@ -305,10 +315,15 @@ def input_error(values, spec_path, entry='main', org=''):
     result = ArgumentSpecValidator(options).validate(provided)
     secrets = set(str(v) for v in result._no_log_values if v not in (None, ''))  # pylint: disable=protected-access
     errors += _unsupported_lines(result.unsupported_parameters, options)
+    named = []
     for error in result.errors:
         if error.__class__.__name__ == 'UnsupportedError':
             continue  # named above with the closest option
-        errors.append(_error_line(str(error)))
+        line = _error_line(str(error))
+        if line not in named:
+            named.append(line)
+    # a bare conversion message ("dictionary requested, ...") comes with another that names the option
+    errors += [line for line in named if 'saml_sso_' in line] or named
     if not errors:
         return ''
     line = 'Invalid input for %s: %s. Fix it in the inventory, group_vars, vars or -e and run again.' % (

@@ -1,18 +1,31 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) genesyscloud.sso contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The summary filters of the saml_sso role (plugins/filter/saml_sso.py over plugin_utils/genesys_summary.py)."""
+"""The filters of the saml_sso role (plugins/filter/saml_sso.py over plugin_utils/genesys_summary.py): the summary,
+the input check of the first task (unknown saml_sso_* variables, one line without any value) and safe path segments."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
+import pytest
+import yaml
+
 from ansible_collections.genesyscloud.sso.plugins.filter.saml_sso import FilterModule
 from ansible_collections.genesyscloud.sso.plugins.plugin_utils.genesys_summary import (
+    NOT_VERIFIED,
     client_lines,
+    input_error,
+    path_segment,
     provider_lines,
     summary,
 )
+
+ROLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'roles', 'saml_sso')
+SPECS = os.path.join(ROLE, 'meta', 'argument_specs.yml')
+SECRET = 'admin-secret-Zq81x'
 
 CERT = dict(fingerprint='AA:BB', subject='CN=idp', not_after='2027-01-01T00:00:00Z', days_left=20)
 ATTRIBUTES = [dict(name='email', value=None, required=True), dict(name='OrganizationName', value='acme', required=True),
@@ -35,7 +48,13 @@ def configure(**kw):
 
 
 def test_the_filters_are_registered_under_their_documented_names():
-    assert sorted(FilterModule().filters()) == ['sso_client_lines', 'sso_provider_lines', 'sso_summary']
+    filters = FilterModule().filters()
+    assert sorted(filters) == ['sso_client_lines', 'sso_input_error', 'sso_path_segment', 'sso_provider_lines',
+                               'sso_summary']
+    filter_dir = os.path.join(ROLE, '..', '..', 'plugins', 'filter')
+    for name in filters:
+        with open(os.path.join(filter_dir, name + '.yml'), encoding='utf-8') as handle:
+            assert yaml.safe_load(handle)['DOCUMENTATION']['name'] == name
 
 
 def test_client_lines_ok_failed_not_run_and_broken():
@@ -118,3 +137,113 @@ def test_summary_when_step_4_did_not_run_says_so_instead_of_no_change():
 
 def test_expiry_threshold_is_an_option():
     assert summary(configure(), expiry_warn_days=10)['expiring_certificates'] == []
+
+
+def _inputs(**extra):
+    """The saml_sso_* variables a host sees: the role defaults, a provider, the admin secret, and ``extra``."""
+    with open(os.path.join(ROLE, 'defaults', 'main.yml'), encoding='utf-8') as handle:
+        values = yaml.safe_load(handle)
+    values.update(saml_sso_provider=dict(type='okta'), saml_sso_client_id='admin', saml_sso_client_secret=SECRET)
+    values.update(extra)
+    return values
+
+
+def test_valid_inputs_give_no_error_for_both_entry_points():
+    assert input_error(_inputs(), SPECS, org='acme') == ''
+    assert input_error(_inputs(saml_sso_result={'status': 'ok'}, saml_sso_hosts='all'), SPECS) == ''
+    # an inventory shared by configure_sso.yml and audit_sso.yml: the other entry point's inputs are not typos
+    assert input_error(_inputs(saml_sso_audit_fail_on_findings=True), SPECS, entry='main') == ''
+    assert input_error(_inputs(), SPECS, entry='audit') == ''
+
+
+def test_a_misspelt_variable_fails_naming_the_closest_input():
+    error = input_error(_inputs(saml_sso_preseved_clients=[dict(client_id='bot', client_secret='s')]), SPECS, org='acme')
+    assert error.startswith('Invalid input for acme: saml_sso_preseved_clients is not a variable of the saml_sso role '
+                            '(did you mean saml_sso_preserved_clients?)')
+    assert '\n' not in error
+    assert 'did you mean' not in input_error(_inputs(saml_sso_zzzzzzzzzzzzzzzzzz=1), SPECS)
+    assert 'saml_sso_zzzzzzzzzzzzzzzzzz is not a variable' in input_error(_inputs(saml_sso_zzzzzzzzzzzzzzzzzz=1), SPECS)
+
+
+def test_a_type_error_is_one_line_naming_the_option_without_its_value():
+    error = input_error(_inputs(saml_sso_retries='notanumber'), SPECS, org='acme')
+    assert error == ('Invalid input for acme: saml_sso_retries must be of type int (it is a str that does not convert '
+                     'to one). Fix it in the inventory, group_vars, vars or -e and run again.')
+    choice = input_error(_inputs(saml_sso_grant_type='client-credentials-typo'), SPECS)
+    assert 'saml_sso_grant_type must be one of: client_credentials, password, saml2_bearer, token' in choice
+    assert 'typo' not in choice and '\n' not in choice
+    assert 'saml_sso_provider must be of type dict' in input_error(_inputs(saml_sso_provider=None), SPECS)
+    assert 'saml_sso_preserved_clients.client_secret is required' in input_error(
+        _inputs(saml_sso_preserved_clients=[dict(client_id='bot')]), SPECS)
+    assert 'every element of saml_sso_preserved_clients must be of type dict' in input_error(
+        _inputs(saml_sso_preserved_clients='bot'), SPECS)
+
+
+def test_sub_option_typos_name_the_closest_sub_option():
+    error = input_error(_inputs(saml_sso_provider=dict(type='okta', issuer_url='urn:x')), SPECS)
+    assert 'saml_sso_provider.issuer_url is not an option of saml_sso_provider (did you mean saml_sso_provider.issuer_uri?)' in error
+    assert 'Supported parameters include' not in error
+    clients = input_error(_inputs(saml_sso_preserved_clients=[dict(client_id='bot', client_secret=SECRET, nmae='x')]), SPECS)
+    assert 'nmae' in clients and 'did you mean saml_sso_preserved_clients.name?' in clients
+
+
+@pytest.mark.parametrize('bad', [
+    dict(saml_sso_timeout=SECRET),                                     # a secret pasted into a number
+    dict(saml_sso_grant_type=SECRET),                                  # into a choice
+    dict(saml_sso_validate_certs=SECRET),                              # into a bool
+    dict(saml_sso_preserved_clients=[dict(client_id='bot', client_secret=SECRET, expect=SECRET)]),
+    dict(saml_sso_preserved_clients=[dict(client_id=SECRET)]),         # required client_secret missing
+    dict(saml_sso_provider=dict(type=SECRET)),
+    dict(saml_sso_preserved_clients=SECRET),                           # not a list of dicts
+    dict(saml_sso_client_expectations=SECRET),
+])
+def test_no_error_line_holds_a_value(bad):
+    error = input_error(_inputs(**bad), SPECS, org='acme')
+    assert error.startswith('Invalid input for acme: ') and '\n' not in error
+    assert SECRET not in error
+
+
+def test_the_spec_resolves_no_secret_and_marks_every_secret_option_no_log():
+    with open(SPECS, encoding='utf-8') as handle:
+        specs = yaml.safe_load(handle)['argument_specs']
+    text = open(SPECS, encoding='utf-8').read()
+    assert 'lookup(' not in text and '{{' not in text  # ansible-core templates and prints these defaults
+    options = specs['main']['options']
+    for name in ('saml_sso_client_secret', 'saml_sso_access_token', 'saml_sso_password', 'saml_sso_assertion'):
+        assert options[name].get('no_log') is True, name
+    assert options['saml_sso_preserved_clients']['options']['client_secret'].get('no_log') is True
+    with open(os.path.join(ROLE, 'defaults', 'main.yml'), encoding='utf-8') as handle:
+        assert 'lookup(' not in handle.read()
+
+
+@pytest.mark.parametrize('name, kept', [('acme_prod', True), ('org-01.eu', True), ('../x', False), ('a/b', False),
+                                        ('..', False), ('.', False), ('.hidden', False), ('', False), ('a\x00b', False),
+                                        ('x' * 101, False), ('/etc/passwd', False), ('a b', False)])
+def test_path_segments_never_leave_their_directory(name, kept):
+    segment = path_segment(name)
+    assert (segment == name) is kept
+    assert segment and '/' not in segment and '\x00' not in segment and not segment.startswith('.')
+    assert os.path.basename(os.path.normpath(os.path.join('/base', segment))) == segment
+    assert len(segment) <= 100
+
+
+def test_path_segments_of_different_names_differ():
+    names = ['../x', '.._x', '__x', '_x', 'a/b', 'a_b', 'a b', 'a\x00b']
+    assert len(set(path_segment(n) for n in names)) == len(names)
+
+
+def test_without_preserved_clients_the_summary_says_the_oauth_automation_is_not_verified():
+    admin = dict(passed=True, report=[dict(client_id='admin', name='admin client (saml_sso_client_id; no preserved '
+                                           'clients configured)', passed=True, token_lifetime=86399)])
+    r = summary(configure(changed=False, changed_options=[]), org='o', clients_before=admin, preserved_clients=0)
+    assert r['oauth_verified'] is False and r['preserved_clients'] == 0
+    assert r['lines'][1].startswith(NOT_VERIFIED + ' (saml_sso_preserved_clients is empty)')
+    assert r['lines'][1].endswith("The admin client's own client-credentials grant: OK.")
+    assert not any('Preserved OAuth clients' in line for line in r['lines'])  # the admin is not a preserved client
+    failed = summary({}, org='o', failed=True, error='x', preserved_clients=0,
+                     clients_before=dict(FAILED, report=[dict(FAILED['report'][0], client_id='admin')]))
+    assert failed['lines'][1].endswith("client-credentials grant: FAILED.")
+    assert summary({}, org='o', failed=True, error='x', preserved_clients=0)['lines'][1].endswith(': not checked.')
+    with_clients = summary(configure(), org='o', clients_before=PASSED, preserved_clients=1)
+    assert with_clients['oauth_verified'] is True and not any(NOT_VERIFIED in line for line in with_clients['lines'])
+    assert summary(configure())['oauth_verified'] is True  # not told: as before
