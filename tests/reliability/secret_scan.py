@@ -7,7 +7,11 @@ Use it from any pytest suite (reliability, e2e, integration drivers):
   Basic form ``base64(id:secret)``); ``secret_scan.scan_text(text, where)`` / ``scan_path(path)`` for
   stdout, log files, ansible-runner artifacts, backups, request-log dumps.  At teardown the fixture
   fails the test if any scan found a secret.  Token *formats* can be registered too
-  (``add_pattern(regex, label)``) to catch tokens a test never saw (minted inside ansible-playbook).
+  (``add_pattern(regex, label)``) to catch tokens a test never saw (minted inside ansible-playbook), and
+  ``add_credential_patterns()`` flags any unmasked ``Authorization:`` value or Bearer/Basic credential.
+* every secret is scanned for in each form it can leak in: raw, URL-encoded (``quote`` with and without
+  ``/`` kept, ``quote_plus``), JSON-escaped (once and twice, ASCII or not), base64 (padded or not) and, for a
+  client pair, the HTTP Basic credential ``base64(id:secret)`` (padded or not, also URL-encoded).
 * other suites: ``from secret_scan import secret_scan  # noqa: F401`` in their conftest after putting
   ``tests/reliability`` on ``sys.path`` (see ``tests/reliability/README.md``).
 * CLI, for artifacts of runs pytest does not drive (``ansible-test integration`` output):
@@ -29,6 +33,24 @@ import pytest
 MIN_SECRET_LEN = 8
 
 TOTALS = {"secrets": 0, "patterns": 0, "texts": 0, "files": 0, "bytes": 0, "hits": 0}
+
+
+def encoded_forms(value):
+    """The forms a secret can leak in: raw, URL-encoded, JSON-escaped (once, twice), base64."""
+    escaped = [json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]]
+    b64 = base64.b64encode(value.encode()).decode()
+    forms = [value, urllib.parse.quote(value, safe=""), urllib.parse.quote(value), urllib.parse.quote_plus(value),
+             b64, b64.rstrip("=")] + escaped + [json.dumps(e)[1:-1] for e in escaped]
+    return [f for f in forms if len(f) >= MIN_SECRET_LEN]
+
+
+# a credential after Bearer/Basic (also URL-encoded) or an Authorization value that is not masked (********)
+CREDENTIAL_PATTERNS = [
+    (r"(?i)\b(?:bearer|basic)(?:\s+|%20|\+)(?=[A-Za-z0-9._~+/=-]*[0-9+/=._~-])[A-Za-z0-9._~+/=-]{12,}",
+     "Bearer/Basic credential"),
+    (r"(?i)\bauthorization[\"']?\s*[:=]\s*[\"']?(?:bearer|basic)?\s*(?![*\s\"'])[A-Za-z0-9._~+/=-]{8,}",
+     "Authorization header value"),
+]
 
 
 class SecretHit(object):
@@ -68,8 +90,7 @@ class SecretScanner(object):
                              % (label, label, MIN_SECRET_LEN))
         if value not in self.secrets:
             TOTALS["secrets"] += 1
-        forms = {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value),
-                 json.dumps(value)[1:-1], base64.b64encode(value.encode()).decode().rstrip("=")}
+        forms = set(encoded_forms(value))
         for form in forms:
             if len(form) >= MIN_SECRET_LEN:
                 self.secrets.setdefault(form, label)
@@ -79,12 +100,17 @@ class SecretScanner(object):
         label = label or "client secret of %s" % client_id
         self.add(secret, label)
         basic = base64.b64encode(("%s:%s" % (client_id, secret)).encode()).decode()
-        self.secrets.setdefault(basic, label + " (Basic header)")
-        self.secrets.setdefault(basic.rstrip("="), label + " (Basic header)")
+        for form in (basic, basic.rstrip("="), urllib.parse.quote(basic, safe=""), urllib.parse.quote_plus(basic)):
+            self.secrets.setdefault(form, label + " (Basic header)")
 
     def add_pattern(self, regex, label):
         self.patterns.append((re.compile(regex), label))
         TOTALS["patterns"] += 1
+
+    def add_credential_patterns(self):
+        """Flag credentials the test never saw: an unmasked Authorization value, a Bearer/Basic credential."""
+        for regex, label in CREDENTIAL_PATTERNS:
+            self.add_pattern(regex, label)
 
     def extend(self, other):
         self.secrets.update(other.secrets)
