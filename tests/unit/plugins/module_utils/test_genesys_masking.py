@@ -346,3 +346,9 @@ def test_tls_verification_is_on_by_default():
     # validate_certs None (not validated, e.g. a third caller) is verified too
     client = GenesysClient(dict(api_url='https://api.example.test', client_id='a', client_secret='b'))
     assert client.verify is True and client.session.verify is True
+
+
+def test_masking_an_authorization_value_keeps_the_rest_of_the_message():
+    text = 'upstream failed for Authorization: Bearer %s (token x). | probe /api/v2/x: HTTP 503' % TOKEN
+    out = SecretMasker().mask_text(text)
+    assert out == 'upstream failed for Authorization: ******** (token x). | probe /api/v2/x: HTTP 503'
