@@ -47,6 +47,44 @@ def bad_urls(allow_empty=True):
                      HUGE.map(lambda a: "http://" + a))
 
 
+# -- URLs that are not even well-formed (issue 13, D13): urlparse raises, or a space/NUL/line break is inside ------
+MALFORMED_URLS = [
+    "https://[::1/metadata.xml", "https://[zz]/metadata.xml", "https://idp.example.com:99999/metadata.xml",
+    "https://idp.example.com:ab/metadata.xml", "https://idp.exa mple.com/metadata.xml",
+    "https://idp.example.com/meta\x00data.xml", "https://idp.example.com/\r\nX-Injected: 1",
+    "https://user:hunter2-metadata-pw@[::1/metadata.xml", "javascript:alert(1)", "data:text/xml,<x/>",
+]
+
+
+def malformed_urls():
+    """Well-formedness problems an https URL option must refuse cleanly (never an unhandled exception)."""
+    return st.sampled_from(MALFORMED_URLS)
+
+
+# -- strings with a control character somewhere (NUL, line breaks, ESC, DEL, C1, U+2028) (issue 13, D13) -----------
+CONTROL_CHARS = ["\x00", "\n", "\r", "\r\n", "\t", "\x1b", "\x07", "\x7f", "\x85", "\u2028"]
+
+
+def control_strings():
+    """A plausible value (a name, an entity id) with one control character inserted at a random place."""
+    plain = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ABC0123456789:/.-", min_size=1, max_size=30)
+    return st.builds(lambda text, pos, ch: text[:pos % (len(text) + 1)] + ch + text[pos % (len(text) + 1):],
+                     plain, st.integers(min_value=0, max_value=40), st.sampled_from(CONTROL_CHARS))
+
+
+# -- provider ids that would change the request path (issue 13, B4) -------------------------------------------------
+HOSTILE_IDS = ["../tokens/me", "../organizations/me", "../oauth/clients/rel-aux-bot1", "..", "%2e%2e%2ftokens%2fme",
+               "okta/../../tokens/me", "a?b=1", "a#b", "a b", "id\x00", "\u043ekta", "x" * 65, "a\\b", "a.b"]
+
+
+def hostile_ids():
+    """Provider ids outside the platform's alphabet (letters, digits, '-'; at most 64 characters)."""
+    built = st.builds(lambda a, sep, b: a + sep + b, st.from_regex(r"[a-z0-9-]{0,8}", fullmatch=True),
+                      st.sampled_from(["/", "..", "/../", "%2F", "?", "#", " ", "\x00", "\n", "\\", ";", "@"]),
+                      st.from_regex(r"[a-z0-9/-]{0,8}", fullmatch=True))
+    return st.one_of(st.sampled_from(HOSTILE_IDS), built)
+
+
 # -- certificates that are truncated, of the wrong kind, or not certificates at all --------------------------------
 def bad_certificates():
     def truncate(frac):
