@@ -51,6 +51,8 @@ options:
     description:
       - An access token to use instead of O(client_id)/O(client_secret), for example the one
         M(genesyscloud.sso.genesys_token) returned. Never logged or returned.
+      - Surrounding whitespace (a trailing line break) is removed; a token with a space, line break or
+        control character inside it is refused before any request.
       - When both a token and client credentials are given, the token is used first and the
         credentials get a new token once if the platform answers 401.
       - Falls back to the E(GENESYSCLOUD_ACCESS_TOKEN) environment variable.
@@ -86,6 +88,18 @@ notes:
     C(group/genesyscloud.sso.genesys).
   - The modules run in the controller process through their action plugins; set the variable
     C(genesyscloud_sso_execution=module) to run them as ordinary modules instead.
+  - The environment fallbacks (E(GENESYSCLOUD_REGION), E(GENESYSCLOUD_API_URL), ...) read the task's
+    C(environment) keyword (play, block and task levels) over the controller's own environment on both
+    execution paths, as a module process would see them. When a variable the task's C(environment) sets
+    has a different value in the controller's own environment, the task fails before any request, naming
+    the variable and both sources (never its value); an option given in the task wins over both.
+  - Redirects are never followed, on the login host (the token request) or the API host: Genesys Cloud
+    does not redirect, so a 3xx answer fails the task naming the status and the host it pointed to.
+  - Secrets (O(client_secret), O(access_token), passwords, assertions and every token a module obtains)
+    are masked in results, warnings and messages in every form they can take (URL-encoded,
+    JSON-escaped, base64, the HTTP Basic credential); C(Authorization), Bearer and Basic credentials in
+    an answer the platform (or a proxy) echoes are masked too, and any PEM private-key block is removed
+    from results and from C(invocation.module_args).
 '''
 
     ACTIONGROUP_GENESYS = r'''
