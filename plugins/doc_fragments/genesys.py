@@ -93,7 +93,7 @@ notes:
     execution paths, as a module process would see them. When a variable the task's C(environment) sets
     has a different value in the controller's own environment, the task fails before any request, naming
     the variable and both sources (never its value); an option given in the task wins over both.
-  - Redirects are never followed, on the login host (the token request) or the API host: Genesys Cloud
+  - Redirects are never followed, on the login host (the token request) or the API host. Genesys Cloud
     does not redirect, so a 3xx answer fails the task naming the status and the host it pointed to.
   - Secrets (O(client_secret), O(access_token), passwords, assertions and every token a module obtains)
     are masked in results, warnings and messages in every form they can take (URL-encoded,
