@@ -377,6 +377,13 @@ def _apply_metadata(ptype, options, params, ctx):
             continue
         options[option] = value
         filled.append(option)
+    from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp import validate_option_strings
+    try:   # what the metadata gives is checked like the options (https URLs, no control characters)
+        validate_option_strings(dict((option, options[option]) for option in filled))
+    except IdpError as exc:
+        raise GenesysModuleFail('Cannot use the IdP metadata%s: a value it gives is refused: %s. Set that option '
+                                'explicitly to override the metadata.' % (
+                                    (' from idp_metadata_url %s' % show_url(url)) if url else '', str(exc).rstrip('.')))
     return dict(entity_id=meta.get('entity_id'), filled_options=filled, source=mask_url(url) or 'idp_metadata')
 
 

@@ -193,3 +193,122 @@ def test_logo_with_line_breaks_is_fine_but_nul_is_not():
         == 'PHN2Zz4=PC9zdmc+'
     with pytest.raises(idp.IdpError, match='logo_image_data contains a control character'):
         idp.build_desired('generic', dict(name='G', logo_image_data='PHN2Zz4=\x00'))
+
+
+# ---------------------------------------------------------------- through the cores (no request may be sent)
+
+def _core_params(core_module, tmp_path, **kw):
+    spec = core_module.SPEC['argument_spec']
+    p = dict((k, v.get('default')) for k, v in spec.items())
+    p.update(dict(api_url='https://api.mypurecloud.ie', client_id='c', client_secret='s'))
+    for key in ('backup_dir', 'lock_dir'):
+        if key in spec:
+            p[key] = str(tmp_path / key)
+    p.update(kw)
+    return p
+
+
+def _run_idp(tmp_path, api, **kw):
+    from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import RunContext
+    from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_core as idp_core
+
+    ctx = RunContext(check_mode=False, diff_mode=True)
+    return idp_core.core(_core_params(idp_core, tmp_path, **kw), ctx, client=api), ctx
+
+
+def _fail_idp(tmp_path, api, **kw):
+    with pytest.raises(GenesysModuleFail) as err:
+        _run_idp(tmp_path, api, **kw)
+    return err.value
+
+
+def _fake(**kw):
+    from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.genesys_idp_fake import FakeIdpApi
+
+    return FakeIdpApi(**kw)
+
+
+def _cert():
+    from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.genesys_idp_fake import make_cert
+
+    return make_cert('inputs-idp')
+
+
+@pytest.mark.parametrize('state', ['absent', 'present'])
+@pytest.mark.parametrize('bad_id', ['../tokens/me', '../organizations/me', '../oauth/clients/bot'])
+def test_core_refuses_a_hostile_id_option_before_any_request(tmp_path, bad_id, state):
+    api = _fake()
+    extra = dict(name='Corp', issuer_uri='urn:corp', certificates=[_cert()]) if state == 'present' else {}
+    err = _fail_idp(tmp_path, api, type='custom', id=bad_id, state=state, **extra)
+    assert 'option id' in err.msg and api.log == []
+
+
+def test_info_core_refuses_a_hostile_id_before_any_request():
+    from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import RunContext
+    from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_info_core as info_core
+
+    api = _fake()
+    p = dict((k, v.get('default')) for k, v in info_core.SPEC['argument_spec'].items())
+    p.update(dict(api_url='https://api.mypurecloud.ie', client_id='c', client_secret='s', id='../tokens/me'))
+    with pytest.raises(GenesysModuleFail, match='Refusing the identity provider id'):
+        info_core.core(p, RunContext(), client=api)
+    assert api.log == []
+
+
+def test_core_refuses_control_characters_before_any_request(tmp_path):
+    api = _fake()
+    err = _fail_idp(tmp_path, api, type='generic', name='Corp\x00IdP', issuer_uri='urn:corp', certificates=[_cert()])
+    assert err.msg.startswith('name contains the control character U+0000') and api.log == []
+
+
+def _metadata(slo='https://idp.example/slo', cert=True):
+    from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.genesys_idp_fake import bare
+
+    key = ('<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>%s</ds:X509Certificate>'
+           '</ds:X509Data></ds:KeyInfo></md:KeyDescriptor>' % bare(_cert())) if cert else ''
+    return ('<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '
+            'xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="https://idp.example/e">'
+            '<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">%s'
+            '<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="%s"/>'
+            '<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" '
+            'Location="https://idp.example/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>' % (key, slo))
+
+
+def test_core_refuses_a_non_https_value_from_the_metadata_and_an_explicit_option_overrides_it(tmp_path):
+    api = _fake()
+    err = _fail_idp(tmp_path, api, type='generic', name='G', idp_metadata=_metadata(slo='http://idp.example/slo'))
+    assert err.msg.startswith('Cannot use the IdP metadata: a value it gives is refused: slo_uri')
+    assert 'Set that option explicitly' in err.msg and api.log == []
+    result, dummy = _run_idp(tmp_path, api, type='generic', name='G', slo_uri='https://idp.example/slo2',
+                             idp_metadata=_metadata(slo='http://idp.example/slo'))
+    assert result['changed'] and api.state('generic')['sloURI'] == 'https://idp.example/slo2'
+
+
+def test_core_metadata_without_certificate_refused_or_warned(tmp_path):
+    api = _fake()
+    err = _fail_idp(tmp_path, api, type='generic', name='G', idp_metadata=_metadata(cert=False))
+    assert 'no usable signing certificate' in err.msg and api.log == []
+    result, ctx = _run_idp(tmp_path, api, type='generic', name='G', idp_metadata=_metadata(cert=False),
+                           certificates=[_cert()])
+    assert result['changed']
+    assert any('publishes no usable signing certificate' in w for w in ctx.warnings)
+
+
+def test_core_masks_the_metadata_url_password_and_warns_when_tls_is_off(tmp_path):
+    api = _fake()
+    with pytest.raises(GenesysModuleFail) as err:
+        ctx_holder = {}
+        from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import RunContext
+        from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_core as idp_core
+
+        ctx_holder['ctx'] = RunContext()
+        idp_core.core(_core_params(idp_core, tmp_path, type='generic', name='G', validate_certs=False,
+                                   idp_metadata_url='https://admin:hunter2-pw@[::1/metadata.xml'),
+                      ctx_holder['ctx'], client=api)
+    msg = err.value.msg
+    assert msg.startswith("Cannot use the IdP metadata from idp_metadata_url https://admin:***@[::1/metadata.xml")
+    assert 'hunter2-pw' not in msg and api.log == []
+    ctx = ctx_holder['ctx']
+    assert 'hunter2-pw' in ctx.secrets   # masked in the whole result (the invocation too) on both paths
+    assert any(w.startswith('TLS verification of the IdP metadata host') and 'validate_certs is false' in w
+               for w in ctx.warnings)
