@@ -219,8 +219,11 @@ def echo_http(monkeypatch):
         if path == '/api/v2/tokens/me':
             # the token without a Bearer prefix: only the registration of the minted token can mask it
             return FakeResponse(500, dict(code='internal', message='token %s could not be resolved' % token))
+        if path == '/api/v2/organizations/me' and mode.get('org_ok_echo'):
+            return FakeResponse(200, dict(id='org-1', name='org of %s' % token, thirdPartyOrgName='acme'))
         if path == '/api/v2/organizations/me':
-            return FakeResponse(502, text='gateway error; request headers: %s' % json.dumps(headers))
+            # the headers (Bearer form) and the bare token: only the registration of the minted token masks the latter
+            return FakeResponse(502, text='gateway error; request headers: %s; token %s' % (json.dumps(headers), token))
         return FakeResponse(404, dict(code='not.found', message='no'))
     monkeypatch.setattr(requests.Session, 'request', request)
     return calls, mode
@@ -352,3 +355,22 @@ def test_masking_an_authorization_value_keeps_the_rest_of_the_message():
     text = 'upstream failed for Authorization: Bearer %s (token x). | probe /api/v2/x: HTTP 503' % TOKEN
     out = SecretMasker().mask_text(text)
     assert out == 'upstream failed for Authorization: ******** (token x). | probe /api/v2/x: HTTP 503'
+
+
+def test_a_successful_answer_echoing_the_minted_token_is_masked_on_both_paths(echo_http, capsys):
+    """Only the registration with the running task masks a token copied from a successful answer into the
+    result: fails when ``with ctx`` around the core (either path) or report_secret is removed."""
+    _calls, mode = echo_http
+    mode['org_ok_echo'] = True
+    args = dict(CONN, client_id='good', client_secret='s3cret-value', include_organization=True)
+    act = token_action.ActionModule.__new__(token_action.ActionModule).run_core({}, dict(args), 'genesys_token')
+    full = dict(args, _ansible_module_name='genesys_token')
+    with patch_module_args(full):
+        with pytest.raises(SystemExit):
+            run_module(token_module.SPEC, token_module.core)
+    out = capsys.readouterr().out
+    mod = json.loads(out[out.index('{'):])
+    for res in (act, mod):
+        assert res['access_token'] == TOKEN  # the one place it is returned on purpose
+        assert res['organization']['name'] == 'org of ********'
+        assert TOKEN not in json.dumps(dict((k, v) for k, v in res.items() if k != 'access_token'))
