@@ -310,7 +310,9 @@ def _token_error(status, body, correlation_id, client_id, retries=0, mask=None):
     message = mask(str(message))[:300]
     return GenesysError(status=status, code=mask(str(error))[:100] if error else 'token.request.failed',
                         message='token request refused: %s' % message,
-                        correlation_id=correlation_id, method='POST', path=TOKEN_PATH, body=None, hint=hint,
+                        correlation_id=correlation_id, method='POST', path=TOKEN_PATH, hint=hint,
+                        body=dict((k, mask(v) if isinstance(v, str) else v) for k, v in body.items())
+                        if isinstance(body, dict) else (mask(str(body))[:300] if body else body),
                         client_id=client_id, retries=retries)
 
 
