@@ -281,6 +281,18 @@ _CONTROL_RE = re.compile(u'[\x00-\x1f\x7f-\x9f\u2028\u2029]')
 HTTPS_URL_OPTIONS = ('sso_target_uri', 'slo_uri', 'metadata_url')
 
 
+_USERINFO_RE = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*@')
+
+
+def _mask_userinfo(url):
+    """``url`` with the userinfo of its authority replaced by ``***`` (never echo a URL's password)."""
+    match = _USERINFO_RE.match(url)
+    if not match:
+        return url
+    scheme = url[:url.index('//') + 2]
+    return scheme + '***@' + url[match.end():]
+
+
 def validate_option_strings(options):
     """Refuse (IdpError, naming the option) string values that must never be written to the org.
 
@@ -304,13 +316,18 @@ def validate_option_strings(options):
         if option in HTTPS_URL_OPTIONS:
             if value == '' and option != 'sso_target_uri':
                 continue
+            if _USERINFO_RE.match(value):
+                raise IdpError('%s %s carries a user name or password (user:password@): it would be stored in the '
+                               'org and shown to every administrator. Give the URL without credentials.'
+                               % (option, _show(_mask_userinfo(value))))
             if not _is_https_url(value):
                 if option == 'sso_target_uri':
                     raise IdpError('sso_target_uri %s must be an https:// URL (Genesys Cloud answers 400 '
-                                   'invalid.target.url otherwise)' % _show(value))
+                                   'invalid.target.url otherwise)' % _show(_mask_userinfo(value)))
                 raise IdpError('%s %s must be an https:// URL with a host (no spaces): Genesys Cloud sends browsers '
                                'and sign-ins to it, so http://, javascript:, data: and other schemes are refused. '
-                               'Give the IdP\'s https URL%s.' % (option, _show(value), ', or "" to clear it'))
+                               'Give the IdP\'s https URL%s.' % (option, _show(_mask_userinfo(value)),
+                                                                  ', or "" to clear it'))
 
 
 def build_desired(ptype, options, certificates=None):

@@ -171,6 +171,17 @@ def test_url_options_must_be_https(option, value):
 
 
 @pytest.mark.parametrize('option', URL_OPTIONS)
+@pytest.mark.parametrize('value', ['https://admin:hunter2-pw@idp.example.com/x', 'http://admin:hunter2-pw@idp.example.com/x',
+                                   'https://hunter2-pw@idp.example.com/x'])
+def test_url_options_with_credentials_are_refused_without_echoing_them(option, value):
+    with pytest.raises(idp.IdpError) as err:
+        idp.build_desired('generic', dict(name='G', **{option: value}))
+    msg = str(err.value)
+    assert msg.startswith(option + " '") and 'user:password@' in msg and '***@idp.example.com' in msg
+    assert 'hunter2-pw' not in msg
+
+
+@pytest.mark.parametrize('option', URL_OPTIONS)
 def test_https_url_options_are_accepted(option):
     desired = idp.build_desired('generic', dict(name='G', **{option: 'https://idp.example.com/x?a=1#f'}))
     assert desired[idp.OPTION_TO_FIELD[option]] == 'https://idp.example.com/x?a=1#f'
