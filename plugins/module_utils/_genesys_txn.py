@@ -39,7 +39,7 @@ except ImportError:  # pragma: no cover - not on POSIX
 
 JOURNAL_FORMAT = 'genesyscloud.sso/change_journal'
 JOURNAL_VERSION = 1
-JOURNAL_SUFFIX = '.journal.json'
+JOURNAL_SUFFIX = '.journal'
 
 # states of a journal
 INTENT = 'intent'            # about to send the write (a crash here: outcome unknown)
@@ -232,7 +232,7 @@ class OrgLock:
 
 
 class Journal:
-    """One change's journal file (``<backup_dir>/<org>_<what>_<time>.journal.json``)."""
+    """One change's journal file (``<backup_dir>/<org>_<what>_<time>.journal``)."""
 
     def __init__(self, path, document):
         self.path = path

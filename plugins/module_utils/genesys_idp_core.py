@@ -908,7 +908,15 @@ class _Change:
         self.step = 'verify'
         if self.write != 'DELETE':
             result['read_back'] = visible
-            if not visible:
+            if not visible and end_state is not None:
+                # readable, but still as before: the platform did not keep the change (or shows it later)
+                result['not_kept'] = self.not_kept(end_state)
+                result['verified'] = False
+                ctx.warn('Genesys Cloud did not keep the value(s) of %s for the %s identity provider (still as before '
+                         '%ss after the write); the next run will try again. Raise consistency_timeout if the platform '
+                         'is only slow to show it.' % (', '.join(result['not_kept']) or 'the change', self.label,
+                                                       params.get('consistency_timeout')))
+            elif not visible:
                 ctx.warn('The %s identity provider was written but could not be read back within %ss (the platform '
                          'is eventually consistent); the result shows the values sent. Raise consistency_timeout '
                          'to wait longer.' % (self.label, params.get('consistency_timeout')))
@@ -1060,7 +1068,13 @@ class _Change:
         return None
 
     def rollback(self, reason):
-        """Put the previous state back, then re-read and verify it after the settle delay (bounded retries)."""
+        """Put the previous state back, then re-read and verify it after the settle delay.
+
+        The rollback write is sent again only when a read showed the previous state and then, after the settle
+        delay, this run's change again (a delayed write of the change landed after the rollback); at most 3 times.
+        A rollback the platform does not show within consistency_timeout is reported as not verified (the journal
+        stays open, so the next run verifies it), never re-sent blindly.
+        """
         run, ptype, result = self.run, self.ptype, self.result
         info = dict(reason=reason, verified=False, msg=None, attempts=0)
         result['rollback'] = info
@@ -1077,23 +1091,31 @@ class _Change:
                     run.call('remove the %s identity provider this run created' % self.label, 'DELETE',
                              provider_path(ptype, self.provider_id), expect_404=True)
                 else:
-                    body = writable_copy(before)
                     run.call('restore the %s identity provider' % self.label, 'PUT',
-                             provider_path(ptype, self.provider_id), body=body)
+                             provider_path(ptype, self.provider_id), body=writable_copy(before))
             except GenesysModuleFail as exc:
                 info['msg'] = exc.msg
                 break
             obj, seen = self.wait_applied(self.provider_id, self.payload, before, deleting=before is None)
+            if not seen or (before is not None and not _same_object(ptype, obj, before)):
+                info['msg'] = ('the rollback was sent, but Genesys Cloud did not show the previous state within %ss'
+                               % self.params.get('consistency_timeout'))
+                break
             self.settle(started)
             fresh = self.read_target(self.provider_id)
-            if (before is None and fresh is None) or (before is not None and fresh is not None and
-                                                       _same_object(ptype, fresh, before)):
+            if (before is None and fresh is None) or (before is not None and _same_object(ptype, fresh, before)):
                 info['verified'] = True
+                info['msg'] = None
                 break
-            info['msg'] = 'the provider did not stay as it was before the change (a delayed write landed again?)'
+            info['msg'] = 'the change came back after the rollback (a delayed write of it landed again)'
         result['rolled_back'] = info['verified']
         if self.journal is not None:
-            self.journal.update(ROLLED_BACK if info['verified'] else ROLLBACK_FAILED, note=info.get('msg'))
+            if info['verified']:
+                self.journal.update(ROLLED_BACK)
+            elif info['attempts'] and info['msg'] and info['msg'].startswith('the rollback was sent'):
+                self.journal.update(ROLLING_BACK, note=info['msg'])
+            else:
+                self.journal.update(ROLLBACK_FAILED, note=info.get('msg'))
         return info
 
     # ---------------------------------------------------------------- recovery of an unfinished change
@@ -1211,9 +1233,15 @@ class _Recovery:
         if self.ptype not in ALL_TYPES:
             raise GenesysModuleFail('The change journal %s names an unknown provider type %r; move it away to go on.'
                                     % (journal.path, self.ptype))
-        if state in (ROLLING_BACK, ROLLBACK_FAILED):
-            return self.undo(entry, 'an earlier rollback was interrupted or failed')
         current = self.read()
+        if state in (ROLLING_BACK, ROLLBACK_FAILED):
+            if self.matches_before(current):
+                journal.update(ROLLED_BACK, note='the rollback was found in place by the next run')
+                entry['action'] = 'rollback_verified'
+                ctx.warn('The rollback of an interrupted change of the %s identity provider (journal %s) is in place '
+                         'now: verified.' % (self.label, journal.path))
+                return entry
+            return self.undo(entry, 'an earlier rollback was interrupted or not verified')
         if state in (INTENT, UNKNOWN):
             if self.matches_intent(current):
                 journal.update(WRITTEN, note='found written by the next run')

@@ -212,6 +212,13 @@ options:
         timestamp; the file is created with mode 0600, the directory with 0700. No secrets are in it (a
         provider holds none; certificates are public).
       - Not written in check mode, nor when nothing changes.
+      - With O(backup), the change is also B(journaled) - a C(*.journal) JSON file beside the backup (mode 0600)
+        records the intent, the backup and each step (C(intent), C(written) or C(unknown), C(verified),
+        C(complete); or C(rolling-back), C(rolled-back)). A run interrupted half way (killed, time-out, lost
+        connection) leaves it unfinished; the next run of this module with the same O(backup_dir) on the same org
+        first finishes it (re-reads, re-validates O(preserved_clients)) or undoes it (restores the backup,
+        verified), says so in a warning and RV(recovered), and only then does its own work. A journal that
+        needs an operator (C(rollback-failed)) names the backup to restore from.
     type: bool
     default: false
   backup_dir:
@@ -227,6 +234,8 @@ options:
       - A custom provider is found by the saved id, else by the saved name, else re-created (with a new id).
       - Cannot be combined with the provider options, the metadata options or O(id); O(state) is ignored.
         The lockout guard, O(force), O(backup) and check mode apply as usual.
+      - The backup is applied only to the org it was made of (its organization id, or short name, and API host
+        must match the target; see O(restore_across_orgs)); its provider id must be a platform id.
     type: path
   force:
     description:
@@ -236,9 +245,12 @@ options:
     default: false
   consistency_timeout:
     description:
-      - Seconds to keep re-reading the provider after a write while Genesys Cloud still answers 404 (eventual
-        consistency). When it is still not readable, the task succeeds with a warning and returns the values
-        sent.
+      - Seconds to keep re-reading the provider after a write while Genesys Cloud still answers 404 or the
+        previous state (eventual consistency). When it is still not visible, the task goes on with a warning
+        (O(preserved_clients) are validated all the same), returns RV(verified=false) and the values sent; with
+        O(backup) the journal stays open and the next run verifies it.
+      - Also bounds the wait for a write whose outcome is unknown (a time-out after sending) - such a write is never
+        repeated blindly and never rolled back before a read shows what it did.
     type: float
     default: 10
   org_short_name:
@@ -257,6 +269,145 @@ options:
       - Costs one C(GET) per run; the same listing then serves the 404 check, the lockout guard and the
         integration limit, so it is never read twice. The C(genesyscloud.sso.saml_sso) role uses it instead of
         a separate C(_info) task.
+    type: bool
+    default: false
+  preserved_clients:
+    description:
+      - OAuth client-credentials clients (bots, integrations) that must keep working. They are validated (token,
+        C(GET /api/v2/tokens/me), each of O(probe_paths)) before anything changes (unless
+        O(validate_clients_before=false); a failing client means no change), and again after every write,
+        whatever the read-back showed. When one fails after the write, the change is rolled back (see
+        O(rollback_on_failure)) and the task fails naming the client and the check.
+      - Also validated when the task finishes an interrupted change (see O(backup)).
+      - Same shape as O(genesyscloud.sso.genesys_oauth_check#module:clients). The results are RV(clients_before)
+        and RV(clients_after).
+    type: list
+    elements: dict
+    suboptions:
+      client_id:
+        description: OAuth client id.
+        type: str
+        required: true
+      client_secret:
+        description: OAuth client secret. Never logged or returned.
+        type: str
+        required: true
+      name:
+        description: A label for the report and messages (default the client id).
+        type: str
+      probe_paths:
+        description: API paths to GET with this client's token, instead of the top-level O(probe_paths).
+        type: list
+        elements: str
+      expect:
+        description:
+          - Expectations for this client; each key set here replaces the same key of the top-level
+            O(client_expectations). Same suboptions as O(client_expectations).
+        type: dict
+        suboptions:
+          organization_id:
+            description: Expected organization id.
+            type: str
+          organization_name:
+            description: Expected org short name (C(thirdPartyOrgName)).
+            type: str
+          client_name:
+            description: Expected OAuth client name.
+            type: str
+          grant_type:
+            description: Expected grant type, for example V(CLIENT-CREDENTIALS) (compared case-insensitively).
+            type: str
+          state:
+            description: Expected client state, for example V(active) (compared case-insensitively).
+            type: str
+          role_ids:
+            description: Role ids that must all be among the client's roles.
+            type: list
+            elements: str
+          min_token_lifetime:
+            description: Minimum token lifetime in seconds.
+            type: int
+  probe_paths:
+    description:
+      - API paths (starting with C(/api/v2/)) each preserved client GETs with its own token; each must answer 2xx.
+        Checked like O(genesyscloud.sso.genesys_oauth_check#module:probe_paths) before any request.
+    type: list
+    elements: str
+    default: ['/api/v2/organizations/me']
+  client_expectations:
+    description:
+      - Expectations checked for every preserved client (a client's own O(preserved_clients[].expect) overrides
+        keys), as O(genesyscloud.sso.genesys_oauth_check#module:expect).
+    type: dict
+    suboptions:
+      organization_id:
+        description: Expected organization id.
+        type: str
+      organization_name:
+        description:
+          - Expected org short name (C(thirdPartyOrgName)); read from C(GET /api/v2/organizations/me).
+        type: str
+      client_name:
+        description: Expected OAuth client name.
+        type: str
+      grant_type:
+        description: Expected grant type, for example V(CLIENT-CREDENTIALS) (compared case-insensitively).
+        type: str
+      state:
+        description: Expected client state, for example V(active) (compared case-insensitively).
+        type: str
+      role_ids:
+        description: Role ids that must all be among the client's roles.
+        type: list
+        elements: str
+      min_token_lifetime:
+        description: Minimum token lifetime in seconds.
+        type: int
+  validate_clients_before:
+    description:
+      - Validate O(preserved_clients) before anything changes (also in check mode). When one fails, nothing is
+        changed and the task fails.
+    type: bool
+    default: true
+  rollback_on_failure:
+    description:
+      - When a preserved client fails after a write, put the previous state back (the provider as it was, or
+        delete the one this task created), then re-read it after O(settle_delay) and verify it (RV(rollback)).
+    type: bool
+    default: true
+  lock:
+    description:
+      - Take the per-org advisory lock (a C(flock) on a file under O(lock_dir)) from the read that decides a
+        change to the end of its verification, so runs on one controller that change the same org wait for each
+        other. The provider is read again under the lock before the write. The kernel releases the lock when the
+        process dies, so an interrupted run never leaves a stale lock.
+      - Runs on different controllers are not serialised. After a write that disables or deletes an enabled
+        provider, the lockout guard is checked again from a fresh listing (and the change rolled back at once
+        when the org has no enabled sign-in left), and the final fresh read reports a concurrent change.
+    type: bool
+    default: true
+  lock_dir:
+    description:
+      - Directory of the lock files (on the controller; created with mode 0700; an existing directory that
+        others can write to is refused).
+    type: path
+    default: ~/.ansible/genesyscloud_sso_locks
+  lock_timeout:
+    description:
+      - Seconds to wait for the lock of an org that another run holds; then the task fails naming the holder,
+        having changed nothing.
+    type: float
+    default: 120
+  settle_delay:
+    description:
+      - Seconds after a write before the final fresh read (a concurrent change is then reported instead of
+        RV(verified)) and before a rollback is verified.
+    type: float
+    default: 1
+  restore_across_orgs:
+    description:
+      - With O(restore_from), apply a backup made of another org or against another API host. By default such a
+        backup is refused before any write (it would make this org trust another org's IdP).
     type: bool
     default: false
 notes:
@@ -562,6 +713,63 @@ organization:
     name:
       description: The org name (null when only O(org_short_name) was given).
       type: str
+existed:
+  description: Whether the provider existed before the task (null when the task failed before reading it).
+  returned: always
+  type: bool
+verified:
+  description:
+    - Whether the provider as read back after the write holds every value of the task (RV(not_kept) empty)
+      and a fresh read after O(settle_delay) still shows it. True when nothing had to change; null in check mode
+      for a change; false when the write could not be read back in time.
+  returned: always
+  type: bool
+not_kept:
+  description: Options whose value Genesys Cloud did not keep on the write (compared on the read-back).
+  returned: always
+  type: list
+  elements: str
+end_state:
+  description: The sanitised provider as the task leaves it (as read back; in check mode, as it is now).
+  returned: always
+  type: dict
+clients_before:
+  description: The check of O(preserved_clients) before the change (same shape as the result of genesys_oauth_check).
+  returned: when O(preserved_clients) is given
+  type: dict
+clients_after:
+  description: The check of O(preserved_clients) after the write.
+  returned: when O(preserved_clients) is given and the task wrote
+  type: dict
+rolled_back:
+  description: Whether the change was rolled back (and the rollback verified).
+  returned: always
+  type: bool
+rollback:
+  description: The rollback (reason, verified, msg, attempts), when one was attempted.
+  returned: when a rollback was attempted
+  type: dict
+journal_file:
+  description: The change journal of this run (with O(backup) and a change).
+  returned: always
+  type: str
+recovered:
+  description:
+    - Interrupted changes of this org that the task finished or undid first (journal, state found, action
+      C(finished), C(abandoned), C(rolled_back) or, in check mode, C(pending)).
+  returned: always
+  type: list
+  elements: dict
+failed_step:
+  description:
+    - On failure, the step that failed - C(recover), C(clients_before), C(read), C(guard), C(backup), C(write),
+      C(guard_after_write), C(verify), C(clients_after), C(final_verify); null on success.
+  returned: always
+  type: str
+lock_waited:
+  description: Seconds the task waited for the per-org lock.
+  returned: when the task took the lock
+  type: float
 read_back:
   description:
     - Whether the provider could be read back after the write (false when Genesys Cloud still answered 404

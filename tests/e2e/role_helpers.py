@@ -79,7 +79,7 @@ def inventory(emulator, orgs, provider, backup_dir, host_overrides=None, **group
         'saml_sso_ca_path': emulator.ca_path,
         'saml_sso_backup_dir': str(backup_dir),
         'saml_sso_provider': provider,
-        'saml_sso_verify_delay': 1,
+        'saml_sso_settle_delay': 0.2,
     }
     common.update(group_vars)
     return {'genesys_orgs': {'hosts': hosts, 'vars': common}}

@@ -66,7 +66,7 @@ def awx_inventory(orgs, per_org_admin=False):
 def job_extra_vars(tmp_path):
     """The job template's extra vars."""
     return {'saml_sso_provider': provider_vars(IDP), 'saml_sso_backup_dir': str(tmp_path / 'backups'),
-            'saml_sso_verify_delay': 1}
+            'saml_sso_settle_delay': 0.2}
 
 
 def host_results(runner):

@@ -251,7 +251,7 @@ def role_host_vars(org, n_bots=1):
 
 def role_group_vars(emu_, provider, backup_dir, **extra):
     out = dict(saml_sso_api_url=emu_.url, saml_sso_login_url=emu_.url, saml_sso_ca_path=emu_.ca_path,
-               saml_sso_backup_dir=str(backup_dir), saml_sso_provider=provider, saml_sso_verify_delay=1)
+               saml_sso_backup_dir=str(backup_dir), saml_sso_provider=provider, saml_sso_settle_delay=0.2)
     out.update(extra)
     return out
 

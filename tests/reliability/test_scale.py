@@ -52,7 +52,7 @@ def _providers(state, org):
 
 def test_fleet_under_random_faults(fleet, tmp_path, figures, secret_scan):
     emu = fleet
-    group = role_group_vars(emu, PROVIDER, tmp_path / "backups", saml_sso_retries=10, saml_sso_verify_delay=1)
+    group = role_group_vars(emu, PROVIDER, tmp_path / "backups", saml_sso_retries=10, saml_sso_settle_delay=0.2)
     # the clean run: one org, no faults — the end state every org must reach
     start = time.monotonic()
     clean = run_playbook(CONFIGURE, {REFERENCE: _host(REFERENCE)}, group_vars=group, workdir=str(tmp_path / "clean"))
