@@ -88,3 +88,13 @@ def test_one_inventory_for_both_playbooks_is_not_a_typo(emu, tmp_path):
     assert configure.rc == 0, configure
     _assert_clean(audit)
     _assert_clean(configure)
+
+
+def test_the_audit_without_preserved_clients_says_not_verified_in_its_closing_line(emu):
+    result = run_playbook(AUDIT, inventory=_inventory(emu, saml_sso_preserved_clients=[]), env=_env())
+    assert result.rc == 0, result
+    _assert_clean(result)
+    closing = result.task('genesyscloud.sso.saml_sso : Summarise every org of this run')['result']['msg']
+    assert closing[0].endswith('; OAuth automation NOT verified: no preserved clients configured (e2e-org)'), closing
+    assert 'OAuth automation NOT verified: no preserved clients configured (saml_sso_preserved_clients is empty)' in (
+        result.stdout)
