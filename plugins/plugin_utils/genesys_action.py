@@ -287,12 +287,22 @@ class GenesysActionBase(ActionBase):
             return args, 'environment: could not be read (%s); fix the task\'s environment: keyword' % exc
         return apply_task_environment(self.SPEC['argument_spec'], args, task_env, os.environ)
 
+    def _module_runs_here(self, task_vars):
+        """True when the plain module would run on this controller (local connection, not delegated elsewhere),
+        so that its process environment is this one plus the task's ``environment:``."""
+        task_vars = task_vars or {}
+        delegate = getattr(self._task, 'delegate_to', None)
+        if delegate and str(delegate) not in ('localhost', '127.0.0.1', '::1'):
+            return False
+        return task_vars.get('ansible_connection', 'local') == 'local'
+
     def run(self, tmp=None, task_vars=None):
+        module_path = self._module_path_requested(task_vars)
         args, env_error = self._environment_args(dict(self._task.args))
-        if env_error:
-            # before any request, on both execution paths
-            return dict(failed=True, changed=False, msg=env_error)
-        if self._module_path_requested(task_vars):
+        if env_error and (not module_path or self._module_runs_here(task_vars)):
+            # before any request, on both execution paths (the module path: when the module runs here)
+            return dict(failed=True, changed=False, msg=scrub(env_error))
+        if module_path:
             self._requires_connection = True
             result = self._execute_module(module_name=self._task.action, module_args=self._task.args,
                                           task_vars=task_vars)

@@ -363,3 +363,18 @@ def test_apply_task_environment_mirrors_env_fallback():
     assert err is None and args == dict(ca_path='/b/ca.pem')  # the process env is left to the fallback itself
     args, err = genesys_action.apply_task_environment(spec, dict(ca_path=None), dict(GENESYSCLOUD_CA_PATH=''), {})
     assert err is None and args == dict(ca_path='')  # an empty value counts, as env_fallback counts it
+
+
+def test_a_module_delegated_elsewhere_is_not_judged_by_this_controllers_environment(fake_http, monkeypatch):
+    called = []
+    monkeypatch.setattr(token_action.ActionModule, '_execute_module', lambda self, **kw: called.append(kw) or {})
+    for name in list(genesys_action.os.environ):
+        if name.startswith('GENESYSCLOUD_'):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv('GENESYSCLOUD_API_URL', 'https://api.org-a.test')
+    action = token_action.ActionModule.__new__(token_action.ActionModule)
+    action._task = FakeTask({}, [dict(GENESYSCLOUD_API_URL=ORG_B_URL)])
+    action._task.delegate_to = 'jump.example'
+    action._templar = FakeTemplar({})
+    res = action.run(task_vars=dict(genesyscloud_sso_execution='module'))
+    assert not res.get('failed') and len(called) == 1  # the jump host's own environment applies there
