@@ -623,7 +623,7 @@ class GenesysClient:
                     exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema))
                 if retryable and attempt < self.retries:
                     attempt += 1
-                    self._retry_wait(attempt, _describe_exc(exc), method, path, None)
+                    self._retry_wait(attempt, self.mask(_describe_exc(exc)), method, path, None)
                     continue
                 error = self._transport_error(exc, method, path, attempt, never_sent,
                                               safe_to_repeat and not repeat_unsent_only)
@@ -657,7 +657,8 @@ class GenesysClient:
                  'HTTPS_PROXY/NO_PROXY; the credentials and the token are never sent to a redirect target')
 
     def _transport_error(self, exc, method, path, attempt, never_sent, safe_to_repeat):
-        text = _describe_exc(exc)
+        # an exception text can quote a header value (requests' InvalidHeader quotes the Authorization header)
+        text = self.mask(_describe_exc(exc))
         if HAS_REQUESTS and isinstance(exc, requests.exceptions.SSLError):
             hint = ('Cause: the TLS certificate of the host could not be verified. Fix: set ca_path to the PEM '
                     'of the private CA (GENESYSCLOUD_CA_PATH); validate_certs=false only for a test endpoint')

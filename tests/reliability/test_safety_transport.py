@@ -349,3 +349,39 @@ def test_echoed_credentials_never_reach_job_events_at_default_verbosity(listener
                                                 base64.b64encode(("%s:%s" % (CLIENT_ID, CLIENT_SECRET)).encode()).decode())
     assert len(secret_scan.scan_text(probe, "self-test")) >= 3
     secret_scan.hits = [h for h in secret_scan.hits if h.where != "self-test"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# C11: a given token with a trailing line break (a file lookup, an AWX credential) works and stays masked
+# ---------------------------------------------------------------------------------------------------
+TOKEN_NL_PLAYBOOK = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Read providers with a token that ends in a line break
+      genesyscloud.sso.genesys_identity_provider_info:
+        api_url: "{{ emu_url }}"
+        login_url: "{{ emu_url }}"
+        ca_path: "{{ emu_ca }}"
+        access_token: "{{ tok }}"
+        retries: 2
+"""
+
+
+@pytest.mark.parametrize("execution", ["controller", "module"])
+def test_a_token_ending_in_a_line_break_is_used_stripped_and_never_shown_at_vvv(emu, tmp_path, execution,
+                                                                                 secret_scan):
+    minted = run_core("genesys_token", connection(emu, ORG_A))
+    assert not minted.failed, minted
+    token = minted["access_token"]
+    secret_scan.add(token, "the given access token")
+    secret_scan.add(token + "\n", "the given access token with its line break")
+    playbook = tmp_path / "token_nl.yml"
+    playbook.write_text(TOKEN_NL_PLAYBOOK)
+    run = run_playbook(str(playbook), {"h1": {}}, verbosity=3, workdir=str(tmp_path / "run"),
+                       extravars=dict(emu_url=emu.url, emu_ca=emu.ca_path, tok=token + "\n",
+                                      genesyscloud_sso_execution=execution))
+    assert run.rc == 0, run.stdout[-3000:]
+    assert "could not be reached" not in run.stdout and "retry" not in run.stdout.lower()
+    _scan_run(run, secret_scan)
+    assert secret_scan.hits == [], secret_scan.hits

@@ -374,3 +374,17 @@ def test_a_successful_answer_echoing_the_minted_token_is_masked_on_both_paths(ec
         assert res['access_token'] == TOKEN  # the one place it is returned on purpose
         assert res['organization']['name'] == 'org of ********'
         assert TOKEN not in json.dumps(dict((k, v) for k, v in res.items() if k != 'access_token'))
+
+
+def test_a_transport_error_quoting_the_authorization_header_is_masked(monkeypatch):
+    """requests' InvalidHeader quotes the header value; the message and the retry warnings mask it."""
+    def request(self, method, url, **kwargs):
+        raise requests.exceptions.InvalidHeader(
+            "Invalid return character or leading space in header: Authorization: %r" % kwargs['headers']['Authorization'])
+    monkeypatch.setattr(requests.Session, 'request', request)
+    warnings = []
+    client = GenesysClient(dict(CONN, access_token='given-token-123456', retries=1), warn=warnings.append,
+                           sleep=lambda s: None)
+    with pytest.raises(GenesysError) as err:
+        client.get('/api/v2/tokens/me')
+    assert 'given-token-123456' not in err.value.describe() + ' '.join(warnings)
