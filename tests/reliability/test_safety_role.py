@@ -19,6 +19,7 @@ import pytest
 
 from conftest import CONFIGURE, make_cert, org_seed, role_group_vars, run_playbook
 from secret_scan import secrets_from_seed
+from test_fault_matrix_playbook import TOKEN_FORMAT
 
 CERT, _KEY = make_cert("role-safety.idp.example")
 PROVIDER = dict(type="generic", name="Corp IdP", issuer_uri="https://idp.role-safety.example/entity",
@@ -146,11 +147,13 @@ def test_without_preserved_clients_the_admin_grant_is_checked_and_the_run_says_n
     seed = _org(emu, "rel-role-adm")
     admin = _admin(seed)
     secrets_from_seed({"orgs": [seed]}, secret_scan)
+    secret_scan.add_pattern(TOKEN_FORMAT, "emulator access token format (the tokens minted inside the run)")
+    secret_scan.add_credential_patterns()
     # the admin credentials from the environment only: the role's defaults are empty and the modules read them
     env = dict(GENESYSCLOUD_OAUTHCLIENT_ID=admin["id"], GENESYSCLOUD_OAUTHCLIENT_SECRET=admin["secret"])
     seq = emu.last_seq()
     run = run_playbook(CONFIGURE, {"rel-role-adm": {}}, group_vars=role_group_vars(emu, PROVIDER, tmp_path / "b"),
-                       env=env, workdir=str(tmp_path / "run"))
+                       env=env, workdir=str(tmp_path / "run"), verbosity=4)  # the admin secret is a client now
     _scan(run, secret_scan)
     assert run.rc == 0, run.stdout[-3000:]
     summary = _summary(run, "rel-role-adm")
