@@ -497,6 +497,14 @@ def _check_dir_option(params, option):
 
 def core(params, ctx, client=None):
     """Run the module: see the module documentation."""
+    try:
+        return _core(params, ctx, client)
+    except GenesysModuleFail as exc:
+        exc.extra.setdefault('failed_step', 'input')   # failed before reading anything
+        raise
+
+
+def _core(params, ctx, client=None):
     for option in ('backup_dir', 'lock_dir', 'restore_from'):
         _check_dir_option(params, option)
     if params.get('id') is not None:
