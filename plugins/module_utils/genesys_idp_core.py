@@ -478,8 +478,12 @@ def _find_custom(run, params, current_id=None, name=None):
     if not matches:
         matches = [e for e in customs if (e.get('name') or '').lower() == (name or '').lower()]
     if len(matches) > 1:
-        raise GenesysModuleFail('%d custom identity providers are named %r (ids %s); give id to choose one.'
-                                % (len(matches), name, ', '.join(str(m.get('id')) for m in matches)))
+        ids = [str(m.get('id')) for m in matches]
+        raise GenesysModuleFail('%d custom identity providers are named %r (ids %s). Nothing was changed. Give id to '
+                                'choose the one this task manages, and remove the others (e.g. a duplicate left by an '
+                                'interrupted create) with type=custom, id=<id>, state=absent; '
+                                'genesys_identity_provider_info with type=custom and id shows each one.'
+                                % (len(matches), name, ', '.join(ids)))
     if not matches:
         return None, None
     provider_id = matches[0].get('id')

@@ -337,6 +337,8 @@ def pytest_runtest_logreport(report):
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         key = "passed" if report.outcome == "passed" else "failed"
         config._rel_outcomes[key] += 1
+        if not _is_worker(config):   # the controller sees every report once (workers ship their figures too)
+            FIGURES.count("files", "%s:%s" % (os.path.basename(report.nodeid.split("::")[0]), key))
 
 
 def pytest_sessionstart(session):

@@ -145,7 +145,51 @@ def render(figures, session_info):
         ("diff equal", lambda r: "yes" if r["diff_equal"] else "**NO**"),
         ("writes in check run", lambda r: r["check_writes"]),
     ]))
+    w("\n## 7. Safety invariants (what each test file proves, and how it ended in this run)\n")
+    outcomes = counts.get("files", {})
+    w("| file | proves | passed / failed |")
+    w("|---|---|---|")
+    for name, claim in SAFETY_FILES:
+        w("| `%s` | %s | %d / %d |" % (name, claim, outcomes.get(name + ":passed", 0), outcomes.get(name + ":failed", 0)))
+    w("")
+    w(DIFFERENT_CONTROLLERS)
     return "\n".join(lines) + "\n"
+
+
+SAFETY_FILES = (
+    ("test_safety_transaction.py",
+     "a real `ansible-playbook` run killed (SIGKILL of every process of the run, or SIGINT) between its write and its "
+     "verification leaves an unfinished journal; the next run undoes the change when it broke a preserved client "
+     "(never \"No change was made\") or finishes and validates it (never \"no change needed\"); two concurrent "
+     "`ansible-playbook` runs disabling the two enabled providers of an SSO-only org never lock it out - on one "
+     "controller the per-org lock serialises them and the second run's guard refuses, on two controllers the guard "
+     "re-checked after the write rolls the lockout back; a backup of another org is refused; a timed-out create "
+     "is found again, never duplicated"),
+    ("test_safety_inputs.py",
+     "hostile ids (option, backup, listing), control characters and non-https URLs, malformed metadata URLs, "
+     "ambiguous or unsigned metadata, a trickling metadata server: a clean error naming the option and no request"),
+    ("test_safety_transport.py",
+     "the task's `environment:` decides the org on both execution paths (a disagreement fails naming both "
+     "sources); redirects are refused (a 307 to http never gets the password); echoed credentials in every form "
+     "never reach ansible-runner job events at default verbosity; a token with a trailing newline is stripped"),
+    ("test_safety_role.py",
+     "a role input error is one line, before any request, with no secret in stdout, log, artifacts or job events; a "
+     "misspelt `saml_sso_*` variable fails naming the closest; without preserved clients the admin grant is checked "
+     "and the run says OAuth automation NOT verified; hostile host names keep every file inside its directory; "
+     "report files are 0600"),
+    ("test_secrets.py", "no secret in any output of the modules and the role at -vvvv, runner events and artifacts"),
+)
+
+DIFFERENT_CONTROLLERS = (
+    "What protects runs on different controllers (two AWX nodes, two laptops): the per-org lock is a `flock` on "
+    "the controller, so it serialises only runs on one machine. Across machines: (1) every write is preceded by a "
+    "fresh read under the lock and the lockout guard; (2) after a write that disables or deletes an enabled "
+    "provider, the guard is checked again from a fresh listing and a lockout is rolled back at once, failing the "
+    "task with LOCKOUT PREVENTED; (3) after `settle_delay`, a fresh read compared with the intent reports a "
+    "CONCURRENT CHANGE instead of \"verified\". What is NOT protected: two machines writing the same provider "
+    "within the same second can still overwrite each other's fields (last writer wins; the loser's run reports the "
+    "concurrent change); keep one controller per org, e.g. one AWX instance group or a shared lock_dir on a "
+    "filesystem with working `flock` (local disks, NFSv4 with locking), to rule it out.\n")
 
 
 MUTATION_BEGIN = "<!-- BEGIN mutation-score"   # block written by tools/mutation.py (make mutation): kept as is

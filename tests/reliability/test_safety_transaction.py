@@ -243,3 +243,47 @@ def test_two_concurrent_runs_never_lock_the_org_out(emu, tmp_path, controllers):
         assert "Refusing to disable" in failed, failed[-3000:]
     else:
         assert "LOCKOUT PREVENTED" in failed or "Refusing to disable" in failed, failed[-3000:]
+
+
+def _conn(emu, org):
+    return dict(api_url=emu.url, login_url=emu.url, ca_path=emu.ca_path, client_id="%s-admin" % org,
+                client_secret="%s-admin-secret-Zq9" % org)
+
+
+def test_a_backup_of_another_org_is_refused_and_nothing_is_written(emu, tmp_path):
+    # issue 13 B5: restore_from applied another org's backup silently (the org then trusted the other org's IdP)
+    from conftest import run_core
+
+    source = _add_org(emu, "rel-txb-a", providers={"generic": dict(OLD, certificates=[OLD_CERT])})
+    target = _add_org(emu, "rel-txb-b", providers={"generic": dict(OLD, issuerURI="https://b.txn.example/entity",
+                                                                   certificates=[OLD_CERT])})
+    made = run_core("genesys_identity_provider", dict(_conn(emu, source), type="generic", name="Renamed",
+                                                      backup=True, backup_dir=str(tmp_path), settle_delay=0))
+    assert made["changed"] and made["backup_file"], made
+    since = max([r["seq"] for r in emu.requests()], default=0)
+    refused = run_core("genesys_identity_provider", dict(_conn(emu, target), restore_from=made["backup_file"],
+                                                         lock_dir=str(tmp_path / "locks")))
+    assert refused.failed and "Refusing to restore" in refused["msg"] and "rel-txb-a" in refused["msg"], refused
+    assert emu.writes(org=target, since=since) == []
+    assert _org_state(emu, target)["providers"]["generic"]["issuerURI"] == "https://b.txn.example/entity"
+
+
+def test_a_timed_out_create_is_found_again_and_the_re_run_makes_no_duplicate(emu, tmp_path):
+    # issue 13 D15: a slow custom-provider POST plus the advised re-run created a duplicate, and every later run
+    # failed with "2 custom identity providers are named ..."
+    from conftest import run_core
+
+    org = _add_org(emu, "rel-txd")
+    emu.add_fault(method="POST", path="^/api/v2/identityproviders$", org=org, delay_ms=3000, count=1)
+    args = dict(_conn(emu, org), type="custom", name="Corp Slow", issuer_uri="urn:corp:slow",
+                sso_target_uri="https://corp.txn.example/sso", certificates=[NEW_CERT], timeout=1, retries=0,
+                consistency_timeout=15, settle_delay=0, backup=True, backup_dir=str(tmp_path),
+                lock_dir=str(tmp_path / "locks"))
+    first = run_core("genesys_identity_provider", args)
+    emu.clear_faults()
+    again = run_core("genesys_identity_provider", args)
+    named = [c for c in _org_state(emu, org)["custom"] if c.get("name") == "Corp Slow"]
+    assert len(named) == 1, (first, again)
+    assert not again.failed and again["changed"] is False, again
+    posts = [r for r in emu.writes(org=org) if r["method"] == "POST"]
+    assert len(posts) == 1, posts

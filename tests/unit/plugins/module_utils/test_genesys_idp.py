@@ -532,7 +532,7 @@ def test_custom_by_id_renames_and_missing_id_fails():
 def test_ambiguous_custom_name_fails():
     api = FakeIdpApi(custom=[{'name': 'Twin', 'issuerURI': 'a'}, {'name': 'Twin', 'issuerURI': 'b'}])
     err = fail(api, type='custom', name='Twin', issuer_uri='a')
-    assert '2 custom identity providers are named' in err.msg and 'give id' in err.msg
+    assert '2 custom identity providers are named' in err.msg and 'Give id' in err.msg and 'state=absent' in err.msg
 
 
 def test_custom_limit_is_checked_before_posting():
