@@ -389,6 +389,9 @@ class GenesysClient:
         self._rng = rng or random.Random()
         self.request_count = 0
         self.retry_count = 0
+        # writes whose attempt failed after it may have reached the server and that were then sent again: a late
+        # first attempt can still land (the provider core waits for it before a rollback)
+        self.unknown_attempts = 0
         self.token_count = 0
         self._token = None
         self._token_info = None
@@ -623,6 +626,8 @@ class GenesysClient:
                     exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema))
                 if retryable and attempt < self.retries:
                     attempt += 1
+                    if not never_sent and method not in ('GET', 'HEAD', 'OPTIONS'):
+                        self.unknown_attempts += 1
                     self._retry_wait(attempt, self.mask(_describe_exc(exc)), method, path, None)
                     continue
                 error = self._transport_error(exc, method, path, attempt, never_sent,

@@ -204,17 +204,13 @@ class _Run:
         """A write: ``(status, data, None)``, or ``(None, None, err)`` when its outcome is unknown.
 
         The outcome is unknown when the connection failed after the request may have reached the server (a
-        read time-out, a reset): such a write is never repeated blindly (a late first attempt could land after
-        a rollback); the caller finds out by reading. Any other failure raises GenesysModuleFail.
+        read time-out, a reset) and the client did not (or could not) repeat it: a POST is never repeated; an
+        idempotent PUT/DELETE is repeated by the client (its ``unknown_attempts`` counts such attempts, whose late
+        landing a rollback then waits out). The caller finds out by reading. Any other failure raises
+        GenesysModuleFail.
         """
         try:
-            try:
-                status, data = self.client.request(method, path, body=body, expect_404=expect_404,
-                                                   repeat_unsent_only=True)
-            except TypeError as exc:   # a client without the keyword (test doubles)
-                if 'repeat_unsent_only' not in str(exc):
-                    raise
-                status, data = self.client.request(method, path, body=body, expect_404=expect_404)
+            status, data = self.client.request(method, path, body=body, expect_404=expect_404)
             return status, data, None
         except GenesysError as err:
             if err.status is None and err.code == 'connection.error' and not getattr(err, 'never_sent', False):
@@ -1093,6 +1089,12 @@ class _Change:
         if self.journal is not None:
             self.journal.update(ROLLING_BACK, note=reason)
         before = self.current
+        if getattr(run.client, 'unknown_attempts', 0):
+            # an attempt of the write timed out after it was sent and was repeated: the first attempt may still
+            # land; wait it out (the client's timeout) so that it cannot undo the rollback unseen
+            quiet = max(float(self.params.get('timeout') or 0.0), float(self.params.get('settle_delay') or 0.0))
+            info['waited_for_late_write'] = quiet
+            run.sleep(quiet)
         for attempt in range(1, 4):
             info['attempts'] = attempt
             started = time.time()

@@ -65,7 +65,7 @@ MODULES = {
 }
 
 VOLATILE = {"access_token", "expires_at", "expires_in", "latency_ms", "latency", "elapsed", "seconds", "warnings",
-            "invocation", "backup_file", "correlation_id", "date_modified", "dateModified", "retries", "requests",
+            "invocation", "backup_file", "journal_file", "lock_waited", "correlation_id", "date_modified", "dateModified", "retries", "requests",
             "request_count", "retry_count", "days_left", "certificate_days_left", "api_requests", "id", "selfUri"}
 
 

@@ -480,3 +480,18 @@ def test_settle_delay_is_waited_before_the_final_read(tmp_path, clients, monkeyp
     started = time.time()
     run(api, settle_delay=3.0, **okta())
     assert slept and 2.0 < max(slept) <= 3.0 and time.time() - started < 2.0
+
+
+def test_a_rollback_waits_out_a_repeated_write_whose_first_attempt_may_still_land(clients, no_sleep):
+    # the client repeated the PUT after a read time-out: the first attempt may land late, after a rollback; the
+    # rollback waits the client's timeout first (then verifies as usual)
+    api = Api(providers={'okta': dict(OLD)})
+
+    def broke_and_timed_out(a):
+        clients.update(ok=False)
+        a.unknown_attempts = 1
+
+    api.after[('PUT', '/api/v2/identityproviders/okta')] = broke_and_timed_out
+    exc = fail(api, timeout=7.0, **dict(okta(), preserved_clients=[BOT]))
+    assert exc.extra['rollback']['waited_for_late_write'] == 7.0 and 7.0 in no_sleep
+    assert exc.extra['rollback']['verified'] is True and api.state('okta')['issuerURI'] == 'urn:old'
