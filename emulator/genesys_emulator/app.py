@@ -5,6 +5,7 @@ import asyncio
 import base64
 import binascii
 import collections
+import copy
 import datetime
 import fnmatch
 import hmac
@@ -23,6 +24,7 @@ from pydantic import ValidationError as PydanticValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import models, saml
+from . import variants as variants_mod
 from .store import CLIENT_STATES, GRANT_TYPES, REGION_DOMAINS, SeedError, now_iso
 from .validation import ValidationError
 
@@ -129,8 +131,12 @@ def permitted(patterns, perm):
 class Emulator:
     """The ASGI callable served by uvicorn."""
 
-    def __init__(self, store, latency_ms=0, log_size=100000):
+    def __init__(self, store, latency_ms=0, log_size=100000, variants=None):
         self.store = store
+        self.start_variants = variants_mod.merge(variants_mod.DEFAULTS, variants or {})
+        self.variants = copy.deepcopy(self.start_variants)
+        self.read_shadow = {}   # (org name, provider key) -> (until, GET body or None): read_lag_s
+        self.list_shadow = {}   # (org name, provider key) -> (until, listing entity or None, order): listing_lag_s
         self.latency_ms = latency_ms
         self.log = collections.deque(maxlen=log_size)
         self.seq = 0
@@ -433,6 +439,9 @@ class Emulator:
         self.store.reset()
         self.log.clear()
         self.faults = []
+        self.variants = copy.deepcopy(self.start_variants)
+        self.read_shadow = {}
+        self.list_shadow = {}
 
 
 # =================================================================================================
@@ -487,6 +496,13 @@ def _listing_entity(full):
     return {k: v for k, v in full.items() if k in models.SAMLProvider.model_fields}
 
 
+def filled_relying_party(org):
+    """fill_relying_party: the value the platform is assumed to put in an empty relyingPartyIdentifier. A guess:
+    the org's regional ACS URL, which the Okta help article gives as the Audience URI ("Add Okta as a single
+    sign-on provider"); no public source shows the real value."""
+    return "https://login.%s/saml" % REGION_DOMAINS.get(org.get("region"), "mypurecloud.com")
+
+
 def _provider_count(org):
     return sum(1 for t in org["providers"] if t != "purecloud") + len(org["custom"])
 
@@ -536,10 +552,19 @@ def build_api(emu):
                            "the body is not valid JSON.") from None
         return data
 
-    def parse_provider(ptype, data):
+    def parse_provider(ptype, data, org=None):
         model = models.CustomProvider if ptype == "custom" else models.PROVIDER_TYPES[ptype]
         if not isinstance(data, dict):
             raise ApiError(400, "bad.request", "The request body must be a JSON object.")
+        variants = emu.variants
+        if variants["strict_fields"]:
+            unknown = [k for k in data if k not in model.model_fields]
+            if unknown:
+                raise ApiError(400, "invalid.property",
+                               "Unrecognized field \"%s\": the %s identity provider has no such property."
+                               % (str(unknown[0])[:100], ptype),
+                               details=[{"errorCode": "invalid.property", "fieldName": str(k)[:100]}
+                                        for k in unknown])
         try:
             parsed = model.model_validate(data)
         except PydanticValidationError as err:
@@ -554,6 +579,30 @@ def build_api(emu):
         except ValidationError as err:
             raise ApiError(400, err.code, err.message,
                            details=[{"errorCode": err.code, "fieldName": err.field}] if err.field else []) from None
+        return platform_rewrite(ptype, written, org)
+
+    def platform_rewrite(ptype, written, org):
+        """What the platform keeps of a valid body under the current variants (defaults: all, verbatim)."""
+        if ptype == "purecloud":
+            return written
+        variants = emu.variants
+        if ptype not in ("generic", "custom"):
+            for name in variants["dropped_fields"]:
+                written.pop(name, None)
+        if variants["certificate_echo"] == "bare_base64":
+            from .validation import certificate_bare
+            certs = written.get("certificates")
+            if certs is None and written.get("certificate"):
+                certs = [written["certificate"]]
+            if certs is not None:
+                certs = [certificate_bare(c) for c in certs]
+                written["certificates"] = certs
+                if len(certs) == 1:
+                    written["certificate"] = certs[0]
+                else:
+                    written.pop("certificate", None)
+        if variants["fill_relying_party"] and not written.get("relyingPartyIdentifier") and org is not None:
+            written["relyingPartyIdentifier"] = filled_relying_party(org)
         return written
 
     # ---- error handlers --------------------------------------------------------------------------
@@ -671,50 +720,153 @@ def build_api(emu):
         return json_response(body)
 
     # ---- identity providers ----------------------------------------------------------------------
+    def render(ptype, rec, key):
+        """The GET body of a provider (``key``: its type, or the custom id) under the id/selfUri variants."""
+        if ptype == "custom":
+            return _full_provider(ptype, rec, key)
+        out = _full_provider(ptype, rec, key)
+        if emu.variants["listing_ids"] == "type":
+            out["id"] = ptype
+        out["selfUri"] = "/api/v2/identityproviders/" + (ptype if emu.variants["listing_self_uri"] == "type"
+                                                        else out["id"])
+        return out
+
+    def current_state(org, key):
+        """(ptype, rec) of the provider ``key`` (a type or a custom id) as stored now, or (ptype, None)."""
+        if key in models.PROVIDER_TYPES:
+            return key, org["providers"].get(key)
+        return "custom", org["custom"].get(key)
+
+    def shadow_live(table, org, key):
+        entry = table.get((org["name"], key))
+        if entry is None:
+            return None
+        if entry[0] <= time.time():
+            del table[(org["name"], key)]
+            return None
+        return entry
+
+    def visible_body(org, key):
+        """What a GET of ``key`` answers now: the previous state while read_lag_s runs, else the state."""
+        entry = shadow_live(emu.read_shadow, org, key)
+        if entry is not None:
+            return entry[1]
+        ptype, rec = current_state(org, key)
+        return None if rec is None else render(ptype, rec, key)
+
+    def listing_order(org, key):
+        if key in models.PROVIDER_TYPES:
+            return (0, list(models.PROVIDER_TYPES).index(key))
+        keys = list(org["custom"])
+        return (1, keys.index(key) if key in keys else len(keys))
+
+    def visible_entity(org, key):
+        entry = shadow_live(emu.list_shadow, org, key)
+        if entry is not None:
+            return entry[1]
+        ptype, rec = current_state(org, key)
+        return None if rec is None else _listing_entity(render(ptype, rec, key))
+
+    def before_write(org, key):
+        """Snapshot what readers see of ``key`` before a write; call after_write() once it is done."""
+        if not (emu.variants["read_lag_s"] or emu.variants["listing_lag_s"]):
+            return None
+        return visible_body(org, key), visible_entity(org, key), listing_order(org, key)
+
+    def after_write(org, key, snapshot):
+        if snapshot is None:
+            return
+        now = time.time()
+        if emu.variants["read_lag_s"]:
+            emu.read_shadow[(org["name"], key)] = (now + emu.variants["read_lag_s"], snapshot[0])
+        if emu.variants["listing_lag_s"]:
+            emu.list_shadow[(org["name"], key)] = (now + emu.variants["listing_lag_s"], snapshot[1], snapshot[2])
+
+    def resolve_key(org, key):
+        """A per-type provider's uuid resolves to its type when selfUri points by id (listing_self_uri=id)."""
+        if key in models.PROVIDER_TYPES or key in org["custom"] or emu.variants["listing_self_uri"] != "id":
+            return key
+        for ptype, rec in org["providers"].items():
+            if rec["id"] == key:
+                return ptype
+        for (org_name, skey), entry in list(emu.read_shadow.items()):
+            if org_name == org["name"] and entry[1] is not None and entry[1].get("id") == key:
+                return skey
+        return key
+
+    def page_query(request):
+        query = parse_qs(request.scope.get("query_string", b"").decode("latin-1"))
+        out = {}
+        for name in ("pageSize", "pageNumber"):
+            raw = (query.get(name) or [None])[0]
+            if raw is None:
+                continue
+            if not raw.isdigit() or int(raw) < 1:
+                raise ApiError(400, "bad.request", "Invalid value for %s: %s (a positive integer)"
+                               % (name, raw[:20]))
+            out[name] = int(raw)
+        return out
+
     @route("GET", "/api/v2/identityproviders")
     async def list_providers(request):
         org, _ = require(request, "sso:provider:view")
-        entities = []
+        rows = {}
         for ptype in models.PROVIDER_TYPES:
             rec = org["providers"].get(ptype)
             if rec is not None:
-                entities.append(_listing_entity(_full_provider(ptype, rec, ptype)))
+                rows[ptype] = (listing_order(org, ptype), _listing_entity(render(ptype, rec, ptype)))
         for rec in org["custom"].values():
-            entities.append(_listing_entity(_full_provider("custom", rec, rec["id"])))
-        return json_response(models.listing(entities, "/api/v2/identityproviders"))
+            rows[rec["id"]] = (listing_order(org, rec["id"]), _listing_entity(render("custom", rec, rec["id"])))
+        if emu.list_shadow:
+            for (org_name, key), entry in list(emu.list_shadow.items()):
+                if org_name != org["name"] or shadow_live(emu.list_shadow, org, key) is None:
+                    continue
+                if entry[1] is None:
+                    rows.pop(key, None)
+                else:
+                    rows[key] = (rows[key][0] if key in rows else entry[2], entry[1])
+        entities = [row[1] for row in sorted(rows.values(), key=lambda row: row[0])]
+        page_size = emu.variants["page_size"]
+        if not page_size:
+            return json_response(models.listing(entities, "/api/v2/identityproviders"))
+        query = page_query(request)
+        return json_response(models.paged_listing(entities, "/api/v2/identityproviders",
+                                                  min(query.get("pageSize", page_size), page_size),
+                                                  query.get("pageNumber", 1)))
 
     @route("POST", "/api/v2/identityproviders")
     async def create_custom(request):
         org, _ = require(request, "sso:provider:add")
-        data = parse_provider("custom", json_body(request))
+        data = parse_provider("custom", json_body(request), org)
         if _provider_count(org) >= MAX_PROVIDERS:
             raise ApiError(400, "bad.request", "The maximum number of %d single sign-on integrations for this "
                                                "organization has been reached." % MAX_PROVIDERS)
         rec = {"id": str(uuid.uuid4()), "data": data, "written_at": time.time()}
+        snapshot = before_write(org, rec["id"])
         org["custom"][rec["id"]] = rec
         org["last_write"] = time.time()
         store.save()
+        after_write(org, rec["id"], snapshot)
         return json_response(_full_provider("custom", rec, rec["id"]))
 
     @route("GET", "/api/v2/identityproviders/{key}")
     async def get_provider(request, key):
         org, _ = require(request, "sso:provider:view")
-        if key in models.PROVIDER_TYPES:
-            rec = org["providers"].get(key)
-            if rec is None:
+        key = resolve_key(org, key)
+        body = visible_body(org, key)
+        if body is None:
+            if key in models.PROVIDER_TYPES:
                 raise ApiError(404, "not.found", "The requested %s identity provider was not found." % key)
-            return json_response(_full_provider(key, rec, key))
-        rec = org["custom"].get(key)
-        if rec is None:
             raise ApiError(404, "not.found", "The requested identity provider was not found.", entityId=key)
-        return json_response(_full_provider("custom", rec, key))
+        return json_response(body)
 
     @route("PUT", "/api/v2/identityproviders/{key}")
     async def put_provider(request, key):
         if key in models.PROVIDER_TYPES:
             org, _ = require(request, "sso:provider:add", "sso:provider:edit")
-            data = parse_provider(key, json_body(request))
+            data = parse_provider(key, json_body(request), org)
             rec = org["providers"].get(key)
+            snapshot = before_write(org, key)
             if rec is None:
                 if key != "purecloud" and _provider_count(org) >= MAX_PROVIDERS:
                     raise ApiError(400, "bad.request", "The maximum number of %d single sign-on integrations for "
@@ -726,33 +878,66 @@ def build_api(emu):
                 rec["written_at"] = time.time()
             org["last_write"] = time.time()
             store.save()
+            after_write(org, key, snapshot)
             if key == "identitynow":
-                return json_response(_full_provider(key, rec, key))
-            return json_response(_short_provider(key, rec, key))
+                return json_response(render(key, rec, key))
+            short = _short_provider(key, rec, key)
+            full = render(key, rec, key)
+            short["id"], short["selfUri"] = full["id"], full["selfUri"]
+            return json_response(short)
         org, _ = require(request, "sso:provider:edit")
         rec = org["custom"].get(key)
         if rec is None:
             raise ApiError(404, "not.found", "The requested identity provider was not found.", entityId=key)
-        data = parse_provider("custom", json_body(request))
+        data = parse_provider("custom", json_body(request), org)
+        snapshot = before_write(org, key)
         rec["data"] = data
         rec["written_at"] = time.time()
         org["last_write"] = time.time()
         store.save()
+        after_write(org, key, snapshot)
         return json_response(_full_provider("custom", rec, key))
+
+    def refuse_last_delete(org, key):
+        """refuse_last_provider_delete: the help article's rule (see emulator/README.md)."""
+        if not emu.variants["refuse_last_provider_delete"] or key == "purecloud":
+            return
+        login = org["providers"].get("purecloud")
+        if login is None or not login["data"].get("disabled"):
+            return
+        _, rec = current_state(org, key)
+        if rec is None or rec["data"].get("disabled"):
+            return
+        others = [r for t, r in org["providers"].items() if t not in ("purecloud", key)]
+        others += [r for i, r in org["custom"].items() if i != key]
+        if any(not r["data"].get("disabled") for r in others):
+            return
+        raise ApiError(400, "identity.provider.last.enabled",
+                       "The last enabled single sign-on provider cannot be deleted while the Genesys Cloud login "
+                       "is disabled. Enable the Genesys Cloud login (purecloud) or another provider first.",
+                       details=[{"errorCode": "identity.provider.last.enabled", "entityId": key}])
 
     @route("DELETE", "/api/v2/identityproviders/{key}")
     async def delete_provider(request, key):
         org, _ = require(request, "sso:provider:delete")
         if key in models.PROVIDER_TYPES:
-            if org["providers"].pop(key, None) is None:
+            if org["providers"].get(key) is None:
                 raise ApiError(404, "not.found", "The requested %s identity provider was not found." % key)
+            refuse_last_delete(org, key)
+            snapshot = before_write(org, key)
+            org["providers"].pop(key)
             org["last_write"] = time.time()
             store.save()
+            after_write(org, key, snapshot)
             return json_response({})
-        if org["custom"].pop(key, None) is None:
+        if org["custom"].get(key) is None:
             raise ApiError(404, "not.found", "The requested identity provider was not found.", entityId=key)
+        refuse_last_delete(org, key)
+        snapshot = before_write(org, key)
+        org["custom"].pop(key)
         org["last_write"] = time.time()
         store.save()
+        after_write(org, key, snapshot)
         return Response(status_code=204)
 
     # ---- tokens, organization, oauth clients ------------------------------------------------------
@@ -871,6 +1056,26 @@ def build_api(emu):
     async def c_reset():
         emu.reset()
         return json_response({"reset": True, "orgs": len(store.orgs)})
+
+    @app.get("/_emulator/variants")
+    async def c_variants():
+        return json_response(emu.variants)
+
+    @app.post("/_emulator/variants")
+    async def c_variants_set(request: Request, profile: str = None):
+        changes = control_json(await request.body(), {})
+        try:
+            base = variants_mod.profile(profile) if profile else emu.variants
+            effective = variants_mod.merge(base, changes if changes is not None else {})
+        except variants_mod.VariantError as err:
+            raise ApiError(400, "bad.request", str(err)) from None
+        emu.variants = effective
+        return json_response(emu.variants)
+
+    @app.delete("/_emulator/variants")
+    async def c_variants_restore():
+        emu.variants = copy.deepcopy(emu.start_variants)
+        return json_response(emu.variants)
 
     @app.get("/_emulator/state")
     async def c_state():
