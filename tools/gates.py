@@ -32,7 +32,8 @@ JUNIT = os.path.join(BUILD, 'junit')
 COPY_ROOT = os.path.join(BUILD, 'ansible_collections')
 COPY = os.path.join(COPY_ROOT, 'genesyscloud', 'sso')
 LINKS = os.path.join(ROOT, '.collections')
-MODULES = ['genesys_token', 'genesys_oauth_check', 'genesys_identity_provider', 'genesys_identity_provider_info']
+MODULES = ['genesys_token', 'genesys_oauth_check', 'genesys_identity_provider', 'genesys_identity_provider_info',
+           'genesys_platform_probe']
 # Not collection content: never copied into the ansible-test tree.
 NOT_COLLECTION = ('emulator/', 'bench/', 'tools/', '.ci/', 'tests/e2e/', 'tests/reliability/', 'docs/')
 PY311 = '3.11'
