@@ -236,3 +236,27 @@ def listing(entities, self_uri):
         "lastUri": self_uri + "?pageSize=%d&pageNumber=1" % max(total, 25),
         "selfUri": self_uri + "?pageSize=%d&pageNumber=1" % max(total, 25),
     }
+
+
+def paged_listing(entities, self_uri, page_size, page_number):
+    """The paging envelope of one page (the page_size variant): ``nextUri``/``previousUri`` where they apply."""
+    total = len(entities)
+    page_count = max(1, (total + page_size - 1) // page_size)
+
+    def uri(number):
+        return self_uri + "?pageSize=%d&pageNumber=%d" % (page_size, number)
+    out = {
+        "entities": entities[(page_number - 1) * page_size:page_number * page_size],
+        "pageSize": page_size,
+        "pageNumber": page_number,
+        "total": total,
+        "pageCount": page_count,
+        "firstUri": uri(1),
+        "lastUri": uri(page_count),
+        "selfUri": uri(page_number),
+    }
+    if page_number < page_count:
+        out["nextUri"] = uri(page_number + 1)
+    if page_number > 1:
+        out["previousUri"] = uri(page_number - 1)
+    return out

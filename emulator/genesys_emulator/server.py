@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -11,6 +12,7 @@ import time
 import uvicorn
 
 from .app import Emulator
+from . import variants as variants_mod
 from .store import SeedError, Store, load_seed_file
 from .tlscerts import ensure_tls_files
 
@@ -30,13 +32,20 @@ def parse_args(argv=None):
     parser.add_argument("--exit-with-parent", action="store_true",
                         help="exit when the process that started the emulator ends (used by EmulatorProcess)")
     parser.add_argument("--http", choices=("auto", "h11", "httptools"), default="auto")
+    parser.add_argument("--variant", action="append", default=[], metavar="KEY=VALUE",
+                        help="platform variant (repeatable): %s" % ", ".join(variants_mod.DEFAULTS))
+    parser.add_argument("--variant-file", action="append", default=[], metavar="FILE",
+                        help="YAML or JSON flat mapping {key: value} of the same keys (applied before --variant)")
+    parser.add_argument("--variant-profile", choices=tuple(variants_mod.PROFILES), default=None,
+                        help="named set of variants applied first (pessimistic = the worst plausible platform)")
     return parser.parse_args(argv)
 
 
 class _Server(uvicorn.Server):
-    def __init__(self, config, on_ready, lifetime, parent_pid=None):
+    def __init__(self, config, on_ready, lifetime, parent_pid=None, on_exit=None):
         super().__init__(config)
         self._on_ready = on_ready
+        self._on_exit = on_exit
         self._lifetime = lifetime
         self._parent_pid = parent_pid
 
@@ -49,6 +58,17 @@ class _Server(uvicorn.Server):
             asyncio.get_running_loop().call_later(self._lifetime, self._expire)
         if self._parent_pid:
             asyncio.get_running_loop().call_later(1.0, self._watch_parent)
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        # uvicorn re-raises a captured SIGTERM/SIGINT when this context ends, which kills the process before
+        # main()'s cleanup runs: clean up (endpoint.json, state file) first.
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                if self._on_exit is not None:
+                    self._on_exit()
 
     def _expire(self):
         self.should_exit = True
@@ -85,8 +105,13 @@ def main(argv=None):
     except (OSError, ValueError, SeedError) as err:
         sys.stderr.write("genesys_emulator: bad seed or state file: %s\n" % err)
         return 2
+    try:
+        variants = variants_mod.from_options(args.variant_profile, args.variant_file, args.variant)
+    except variants_mod.VariantError as err:
+        sys.stderr.write("genesys_emulator: bad variant: %s\n" % err)
+        return 2
     ca_path, cert_path, key_path = ensure_tls_files(state_dir)
-    app = Emulator(store, latency_ms=args.latency_ms)
+    app = Emulator(store, latency_ms=args.latency_ms, variants=variants)
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -105,19 +130,25 @@ def main(argv=None):
 
     def on_ready():
         data = {"url": "https://127.0.0.1:%d" % port, "ca_path": ca_path, "pid": os.getpid(),
-                "orgs": len(store.orgs), "startup_seconds": round(time.time() - t0, 3)}
+                "orgs": len(store.orgs), "startup_seconds": round(time.time() - t0, 3), "variants": app.variants}
         tmp = endpoint_path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as handle:
             json.dump(data, handle)
         os.replace(tmp, endpoint_path)
 
-    server = _Server(config, on_ready, args.lifetime_seconds, os.getppid() if args.exit_with_parent else None)
+    def on_exit():
+        try:
+            store.save()
+        finally:
+            try:
+                os.unlink(endpoint_path)
+            except FileNotFoundError:
+                pass
+
+    server = _Server(config, on_ready, args.lifetime_seconds, os.getppid() if args.exit_with_parent else None,
+                     on_exit=on_exit)
     try:
         server.run(sockets=[sock])
     finally:
-        store.save()
-        try:
-            os.unlink(endpoint_path)
-        except FileNotFoundError:
-            pass
+        on_exit()
     return 0

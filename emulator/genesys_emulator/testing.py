@@ -1,9 +1,11 @@
 """Start the emulator as a subprocess from tests: ``with EmulatorProcess(seed=...) as emu: emu.url``.
 
 Stable API (other parts of the repo code against it): ``EmulatorProcess(state_dir=None, seed=<path or dict>,
-latency_ms=0, extra_args=())`` with ``.url``, ``.ca_path``, ``.pid``, ``.state_dir``, ``.requests()``,
+latency_ms=0, extra_args=(), variants=None, variant_profile=None)`` with ``.url``, ``.ca_path``, ``.pid``, ``.state_dir``, ``.requests()``,
 ``.clear_requests()``, ``.add_fault()``, ``.clear_faults()``, ``.reset()``, ``.state()``,
-``.patch_client()``, ``.add_orgs()``, ``.expire_tokens()``, ``.token()``, ``.stop()``.
+``.patch_client()``, ``.add_orgs()``, ``.expire_tokens()``, ``.token()``, ``.variants()``, ``.set_variants()``,
+``.restore_variants()``, ``.stop()``. ``variants=`` (a flat mapping of variant keys) is written to
+``state_dir/variants.json`` and passed as ``--variant-file``; ``variant_profile=`` as ``--variant-profile``.
 """
 
 import json
@@ -26,7 +28,7 @@ class EmulatorError(RuntimeError):
 
 class EmulatorProcess:
     def __init__(self, state_dir=None, seed=None, latency_ms=0, extra_args=(), start_timeout=15.0,
-                 lifetime_seconds=1800, exit_with_parent=True):
+                 lifetime_seconds=1800, exit_with_parent=True, variants=None, variant_profile=None):
         self._own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="genesys-emu-")
         os.makedirs(self.state_dir, exist_ok=True)
@@ -36,6 +38,8 @@ class EmulatorProcess:
         self.start_timeout = start_timeout
         self.lifetime_seconds = lifetime_seconds
         self.exit_with_parent = exit_with_parent
+        self.start_variants = dict(variants) if variants else None
+        self.variant_profile = variant_profile
         self.proc = None
         self.url = None
         self.ca_path = None
@@ -59,6 +63,13 @@ class EmulatorProcess:
             args += ["--lifetime-seconds", str(self.lifetime_seconds)]
         if self.exit_with_parent:
             args.append("--exit-with-parent")
+        if self.variant_profile:
+            args += ["--variant-profile", self.variant_profile]
+        if self.start_variants:
+            vpath = os.path.join(self.state_dir, "variants.json")
+            with open(vpath, "w", encoding="utf-8") as handle:
+                json.dump(self.start_variants, handle)
+            args += ["--variant-file", vpath]
         args += self.extra_args
         env = dict(os.environ)
         env["PYTHONPATH"] = EMULATOR_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -166,6 +177,22 @@ class EmulatorProcess:
         if changes:
             return self._call("PATCH", "/_emulator/config", json=changes)
         return self._call("GET", "/_emulator/config")
+
+    def variants(self, **changes):
+        """The effective platform variants; with keyword arguments, change those keys first (run time)."""
+        if changes:
+            return self.set_variants(changes)
+        return self._call("GET", "/_emulator/variants")
+
+    def set_variants(self, mapping=None, profile=None, **changes):
+        """Change variants at run time (merged over the current ones, or over ``profile``); returns them all."""
+        body = dict(mapping or {})
+        body.update(changes)
+        return self._call("POST", "/_emulator/variants", json=body, params={"profile": profile} if profile else None)
+
+    def restore_variants(self):
+        """Back to the variants given at start (``POST /_emulator/reset`` does this too)."""
+        return self._call("DELETE", "/_emulator/variants")
 
     def token(self, client_id, client_secret):
         """Client-credentials token (Basic auth, like the SDKs)."""

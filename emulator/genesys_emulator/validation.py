@@ -60,10 +60,64 @@ def certificate_der(text):
         raise ValidationError("certificate.invalid.base64", "certificate") from None
 
 
+def _der_header(buf, off):
+    """(tag, header length, content length) of the DER element at ``off``. Raises ValueError."""
+    if off + 2 > len(buf):
+        raise ValueError("truncated")
+    tag, first = buf[off], buf[off + 1]
+    if first < 0x80:
+        return tag, 2, first
+    count = first & 0x7F
+    if count == 0 or count > 4 or off + 2 + count > len(buf):
+        raise ValueError("bad length")
+    return tag, 2 + count, int.from_bytes(buf[off + 2:off + 2 + count], "big")
+
+
+def _der_length(length):
+    if length < 0x80:
+        return bytes([length])
+    raw = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(raw)]) + raw
+
+
+def positive_serial_der(der):
+    """``der`` with a zero or negative serial number replaced by 1, else ``der`` unchanged.
+
+    RFC 5280 wants a positive serial, but real IdP certificates (Terraform's test certificate among them) carry
+    serial 0 and the platform accepts them. cryptography warns on such a certificate (CryptographyDeprecationWarning)
+    and a future release rejects it, so the validity check reads a copy whose serial is 1: only the serial and the
+    enclosing lengths change (the signature over the original is not checked here; fingerprints use ``der``)."""
+    try:
+        tag, hdr, length = _der_header(der, 0)
+        if tag != 0x30 or hdr + length != len(der):
+            return der
+        tbs_off = hdr
+        tag, tbs_hdr, tbs_len = _der_header(der, tbs_off)
+        if tag != 0x30:
+            return der
+        off = tbs_off + tbs_hdr
+        tag, h, n = _der_header(der, off)
+        if tag == 0xA0:  # [0] EXPLICIT version
+            off += h + n
+            tag, h, n = _der_header(der, off)
+        if tag != 0x02 or n < 1:
+            return der
+        value = der[off + h:off + h + n]
+        if value[0] < 0x80 and any(value):
+            return der  # positive already
+        tbs_end = tbs_off + tbs_hdr + tbs_len
+        tbs_body = der[tbs_off + tbs_hdr:off] + b"\x02\x01\x01" + der[off + h + n:tbs_end]
+        tbs = b"\x30" + _der_length(len(tbs_body)) + tbs_body
+        body = tbs + der[tbs_end:]
+        return b"\x30" + _der_length(len(body)) + body
+    except (ValueError, IndexError):
+        return der
+
+
 def load_certificate(text):
     der = certificate_der(text)
     try:
-        return x509.load_der_x509_certificate(der)
+        return x509.load_der_x509_certificate(positive_serial_der(der))
     except ValueError:
         raise ValidationError("certificate.unparseable", "certificate") from None
 
@@ -87,6 +141,11 @@ def certificate_pem(text):
     b64 = base64.b64encode(der).decode("ascii")
     lines = [b64[i:i + 64] for i in range(0, len(b64), 64)]
     return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
+
+
+def certificate_bare(text):
+    """The certificate_echo=bare_base64 form: base64 DER on one line, no PEM armour."""
+    return base64.b64encode(certificate_der(text)).decode("ascii")
 
 
 def _is_https_url(value):
