@@ -407,3 +407,123 @@ def test_masked_error_body_is_cut_after_masking():
     assert text.startswith(MASK) and len(text) == 300
     body = _masked_body({'message': 'sekrit-123', 'code': 'bad.request'}, masker)
     assert 'sekrit-123' not in json.dumps(body) and body['code'] == 'bad.request'
+
+
+# ====================================================================== backup file: reading and writing
+
+def _write(tmp_path, doc, raw=None):
+    path = tmp_path / 'b.json'
+    path.write_text(raw if raw is not None else json.dumps(doc))
+    return str(path)
+
+
+def _doc(**kw):
+    doc = dict(format=idp_core.BACKUP_FORMAT, version=idp_core.BACKUP_VERSION, type='okta',
+               provider={'name': 'Okta', 'issuerURI': 'urn:x'})
+    doc.update(kw)
+    return doc
+
+
+@pytest.mark.parametrize('doc, raw, words', [
+    (None, '{not json', 'Cannot read the backup file '),
+    (dict(format='something else'), None, 'is not a genesys_identity_provider backup file (no "format": "'),
+    (_doc(version=2), None, 'has backup version 2; this collection reads version 1.'),
+    (_doc(type='saml'), None, "names an unknown provider type 'saml'."),
+    (_doc(provider=['x']), None, ': "provider" must be an object or null.'),
+    (_doc(provider={'name': 'Okta', 'selfUri': 5}), None, ': "provider.selfUri" must be a string.'),
+    (_doc(provider={'name': 'Okta', 'id': '../oauth/clients/bot'}), None, 'Refusing the identity provider id '),
+])
+def test_load_backup_refuses_every_malformed_file_with_its_path(tmp_path, doc, raw, words):
+    path = _write(tmp_path, doc, raw)
+    with pytest.raises(GenesysModuleFail) as info:
+        idp_core.load_backup(path)
+    assert words in info.value.msg and path in info.value.msg
+
+
+def test_load_backup_reads_a_missing_file_as_a_clean_error(tmp_path):
+    with pytest.raises(GenesysModuleFail) as info:
+        idp_core.load_backup(str(tmp_path / 'nope.json'))
+    assert info.value.msg.startswith('Cannot read the backup file %s: ' % (tmp_path / 'nope.json'))
+
+
+def test_load_backup_accepts_a_good_file_and_a_null_provider(tmp_path):
+    assert idp_core.load_backup(_write(tmp_path, _doc()))['provider']['name'] == 'Okta'
+    assert idp_core.load_backup(_write(tmp_path, _doc(provider=None)))['provider'] is None
+
+
+@pytest.mark.parametrize('text, slug', [
+    ('Acme Prod/EU', 'Acme-Prod-EU'),
+    ('--x--', 'x'),
+    ('../../etc', '..-..-etc'),          # no '/' left: the name cannot leave the backup directory
+    (None, 'provider'),
+    ('///', 'provider'),
+    ('a' * 100, 'a' * 60),
+])
+def test_backup_file_name_parts_are_safe(text, slug):
+    assert idp_core._slug(text) == slug
+
+
+def test_backup_document_and_file(tmp_path, monkeypatch):
+    import os
+    import re
+    import stat
+    api, params = _restore(tmp_path, monkeypatch, dict(ORG))
+    params.update(restore_from=None, type='okta', issuer_uri='urn:new', backup=True)
+    result = idp_core.core(params, RunContext(), client=api)
+    path = result['backup_file']
+    assert os.path.basename(path).startswith('acme-prod_okta_') and path.endswith('Z.json')
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with open(path) as handle:
+        doc = json.load(handle)
+    assert doc['organization'] == dict(short_name='acme-prod', id='org-id-1')
+    assert doc['family'] == 'per_type' and doc['type'] == 'okta' and doc['api_url'] == api.api_url
+    assert re.match(r'^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$', doc['created'])
+    assert doc['provider']['issuerURI'] == 'urn:current'
+    assert idp_core.load_backup(path)['provider']['issuerURI'] == 'urn:current'
+
+
+def test_backup_of_a_custom_provider_is_named_after_it(tmp_path, monkeypatch):
+    import os
+    api, params = _restore(tmp_path, monkeypatch, dict(ORG))
+    api = FakeIdpApi(custom=[{'name': 'Partner IdP', 'issuerURI': 'urn:p'}])
+    params.update(restore_from=None, type='custom', name='Partner IdP', issuer_uri='urn:p2', backup=True)
+    result = idp_core.core(params, RunContext(), client=api)
+    assert os.path.basename(result['backup_file']).startswith('acme-prod_custom-Partner-IdP_')
+
+
+def test_backup_needs_the_org_and_fails_before_any_write_when_it_cannot_be_read(tmp_path, monkeypatch):
+    api, params = _restore(tmp_path, monkeypatch, dict(ORG))
+    params.update(restore_from=None, type='okta', issuer_uri='urn:new', backup=True)
+    real = api._dispatch
+
+    def dispatch(method, path, body):
+        if path == '/api/v2/organizations/me':
+            raise api._error(403, 'missing.permissions', 'no organization:read', method, path)
+        return real(method, path, body)
+    api._dispatch = dispatch
+    with pytest.raises(GenesysModuleFail):
+        idp_core.core(params, RunContext(), client=api)
+    assert api.writes() == [] and api.state('okta')['issuerURI'] == 'urn:current'
+
+
+# ====================================================================== client: refused redirects
+
+class _Resp:
+    def __init__(self, status, location, headers=None):
+        self.status_code = status
+        self.headers = dict(headers or {}, Location=location)
+        self.closed = False
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.mark.parametrize('path, host', [('/oauth/token', 'login'), ('/api/v2/identityproviders', 'API')])
+def test_redirect_error_names_the_host_the_target_and_the_client(path, host):
+    from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_client
+    client = GenesysClient(dict(CLIENT, api_url='https://api.example.test'))
+    resp = _Resp(307, 'http://evil.example/steal?x=1', {'ININ-Correlation-Id': 'cid-307'})
+    err = client._redirect_error(resp, 'POST', genesys_client.TOKEN_PATH if host == 'login' else path)
+    assert err.code == 'redirect.refused' and err.status == 307 and resp.closed
+    assert ('the %s host answered with a redirect to http://evil.example;' % host) in err.message
+    assert err.correlation_id == 'cid-307' and err.client_id == 'admin'
