@@ -35,6 +35,9 @@ deps:
 	@command -v shellcheck >/dev/null || { if [ "$$(id -u)" = 0 ]; then \
 	  (apt-get update -qq && apt-get install -y -qq shellcheck) >/dev/null; \
 	  else echo "shellcheck missing: install it (apt-get install shellcheck)"; fi; }
+	@command -v xmlsec1 >/dev/null || { if [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && apt-get install -y -qq xmlsec1) >/dev/null; \
+	  else echo "xmlsec1 missing: install it (apt-get install xmlsec1)"; fi; }
 
 test: venv venv312 deps
 	$(GATES) all
@@ -47,7 +50,7 @@ units: venv
 	$(GATES) units
 integration: venv
 	$(GATES) integration
-emulator-tests: venv
+emulator-tests: venv deps
 	$(GATES) emulator
 e2e: venv
 	$(GATES) e2e

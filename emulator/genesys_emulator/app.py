@@ -695,7 +695,8 @@ def build_api(emu):
             if org_name != org["name"]:
                 raise OAuthError(400, "invalid_grant", "orgName does not match the client's organization")
             try:
-                result = saml.verify(store, fields.get("assertion"), expect_org=org_name)
+                result = saml.verify(store, fields.get("assertion"), expect_org=org_name,
+                                     acs_url=saml.endpoint_urls(request)[0], token_url=saml.endpoint_urls(request)[1])
             except saml.SamlError as err:
                 raise OAuthError(400, "invalid_grant", "assertion rejected: %s" % err.reason) from None
             user = result["email"]
@@ -708,7 +709,7 @@ def build_api(emu):
     async def saml_acs(request):
         fields = form(request, saml.SamlError(415, "unsupported.media.type",
                                               "post the SAMLResponse as application/x-www-form-urlencoded"))
-        result = saml.verify(store, fields.get("SAMLResponse"))
+        result = saml.verify(store, fields.get("SAMLResponse"), acs_url=saml.endpoint_urls(request)[0])
         c = ctx(request)
         c["org"] = result["org"]
         body = {"result": "success", "org": result["org"], "email": result["email"], "provider": result["provider"],

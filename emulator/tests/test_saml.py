@@ -55,7 +55,8 @@ def test_bare_assertion_and_email_case(http, idp, setup):
 def test_second_certificate_in_certificates_list(emu, http, idp, setup):
     rotated = TestIdP(entity_id=idp.entity_id)
     resp = http.request("POST", "/api/v2/identityproviders", token=setup, json={
-        "name": "Rotating", "issuerURI": idp.entity_id, "certificates": [idp.certificate_b64, rotated.certificate_b64]})
+        "name": "Rotating", "issuerURI": idp.entity_id, "relyingPartyIdentifier": AUDIENCE,
+        "certificates": [idp.certificate_b64, rotated.certificate_b64]})
     assert resp.status_code == 200
     pid = resp.json()["id"]
     try:
@@ -75,7 +76,7 @@ def test_second_certificate_in_certificates_list(emu, http, idp, setup):
     ({"issuer": "https://other-idp.example"}, 403, "no.matching.provider"),
     ({"valid_seconds": 5, "not_before_offset": -60}, 403, "assertion.expired"),
     ({"not_before_offset": 60}, 403, "assertion.not.yet.valid"),
-    ({"sign": False}, 403, "invalid.signature"),
+    ({"sign": False}, 403, "missing.signature"),
     ({"signer": "other"}, 403, "invalid.signature"),
 ])
 def test_sign_in_failures(http, idp, setup, kwargs, status, code):
@@ -95,7 +96,7 @@ def test_clock_skew_tolerated(http, idp, setup):
 def test_tampered_assertion_rejected(http, idp, setup):
     raw = base64.b64decode(idp.signed_response(USER[0], ORG, AUDIENCE)).replace(
         USER[0].encode(), b"alice@evil.example")
-    failure(acs(http, base64.b64encode(raw).decode()), 403, "invalid.signature")
+    failure(acs(http, base64.b64encode(raw).decode()), 403, "invalid.digest")
 
 
 def test_disabled_provider_not_trusted(http, idp, setup):
