@@ -3,7 +3,7 @@ SIGTERM/SIGINT, a serial-0 certificate accepted without a CryptographyDeprecatio
 
 One emulator for the module (conftest ``emu``, started with the default variants); each test changes the
 variants at run time and ``fresh`` (``POST /_emulator/reset``) restores them. A second emulator covers the
-start-time paths (profile, file, ``--variant``) and what reset keeps. Lags are scaled down (≤ 1.5 s)."""
+start-time paths (profile, file, ``--variant``) and what reset keeps. Lags are scaled down (≤ 2.5 s)."""
 
 import datetime
 import os
@@ -108,7 +108,7 @@ def test_defaults_are_todays_behaviour(api, idp):
 # ---- read_lag_s and listing_lag_s ----------------------------------------------------------------
 def test_read_lag_answers_the_previous_state(api, idp):
     call, emu = api
-    lag = 1.5
+    lag = 2.5
     assert emu.variants(read_lag_s=lag)["read_lag_s"] == lag
     assert call("PUT", BASE + "/generic", json=body(idp, name="Gen v1")).status_code == 200
     wait_until(time.monotonic() + lag + 0.1)  # generic v1 settled
@@ -140,7 +140,7 @@ def test_read_lag_answers_the_previous_state(api, idp):
 
 def test_listing_lag_shows_changes_later(api, idp):
     call, emu = api
-    lag = 1.2
+    lag = 2.0
     assert call("PUT", BASE + "/okta", json=body(idp, name="Okta v1")).status_code == 200
     old = call("POST", BASE, json=custom_body(idp, name="Old IdP")).json()
     emu.variants(listing_lag_s=lag)
@@ -307,10 +307,10 @@ def test_runtime_variants_validation_and_restore(fresh, http):
 def test_start_time_profile_file_cli_and_reset(tmp_path, idp):
     vfile = tmp_path / "platform.yml"
     vfile.write_text("listing_ids: type\npage_size: 3\nread_lag_s: 9\n", encoding="utf-8")
-    args = ["--variant-file", str(vfile), "--variant", "read_lag_s=0.25", "--variant", "listing_lag_s=0",
+    args = ["--variant-file", str(vfile), "--variant", "read_lag_s=1", "--variant", "listing_lag_s=0",
             "--variant", "dropped_fields=ssoBinding,providerName"]
     with EmulatorProcess(seed=seed(), variant_profile="pessimistic", extra_args=args) as emu:
-        expected = dict(variants_mod.profile("pessimistic"), listing_ids="type", page_size=3, read_lag_s=0.25,
+        expected = dict(variants_mod.profile("pessimistic"), listing_ids="type", page_size=3, read_lag_s=1.0,
                         listing_lag_s=0.0, dropped_fields=["ssoBinding", "providerName"])
         assert emu.variants() == expected and emu.endpoint["variants"] == expected
         emu.set_variants(page_size=7, strict_fields=False)
@@ -326,7 +326,7 @@ def test_start_time_profile_file_cli_and_reset(tmp_path, idp):
         assert resp.status_code == 200 and resp.json()["id"] == "okta"
         assert http.request("GET", BASE + "/okta", token=token).status_code == 404  # read lag
         assert listing_names(http, token) == ["Okta"]  # no listing lag (overridden to 0)
-        time.sleep(0.4)
+        time.sleep(1.1)
         got = http.request("GET", BASE + "/okta", token=token).json()
         assert got["certificates"] == [idp.certificate_b64] and got["relyingPartyIdentifier"] == FILLED_RP
         assert "ssoBinding" not in got and got["selfUri"] == BASE + "/okta"  # id = type: selfUri by id = type
