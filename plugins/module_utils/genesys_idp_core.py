@@ -56,6 +56,7 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client im
     GenesysError,
     to_module_fail,
 )
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_permissions import check_write_permissions
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_txn import (
     ABANDONED,
     COMPLETE,
@@ -862,6 +863,8 @@ class _Change:
         elif self.changed and ctx.check_mode:
             result['provider'] = after
             result['verified'] = None
+            result['permissions'] = check_write_permissions(run.client, self.write, self.ptype == CUSTOM_TYPE,
+                                                            self.label, ctx.warn)   # predicts a 403 of the write
         else:
             result['verified'] = True
         result['end_state'] = sanitize(self.ptype, end_state) if end_state is not None else {}

@@ -399,7 +399,7 @@ def test_step_5_waits_for_a_provider_the_platform_shows_only_later(emu, tmp_path
     assert result.rc == 0, summaries(result)
     summary = summaries(result)['fresh-org']
     assert summary['status'] == 'ok' and summary['action'] == 'created'
-    step4 = [t for t in result.tasks if t['host'] == 'fresh-org' and t['task'].endswith('(step 4)')][-1]
+    step4 = [t for t in result.tasks if t['host'] == 'fresh-org' and t['task'].endswith('(steps 3-6)')][-1]
     assert step4['result']['read_back'] is True and step4['result']['verified'] is True
     assert step4['result']['clients_after']['passed'] is True
 
@@ -421,7 +421,7 @@ def test_a_slow_read_back_still_validates_the_clients_and_rolls_back(emu, tmp_pa
     assert result.rc != 0
     summary = summaries(result)['known-org']
     assert summary['failed_step'] == 'clients_after', summary
-    step4 = [t for t in result.tasks if t['host'] == 'known-org' and t['task'].endswith('(step 4)')][-1]['result']
+    step4 = [t for t in result.tasks if t['host'] == 'known-org' and t['task'].endswith('(steps 3-6)')][-1]['result']
     assert step4['clients_after']['passed'] is False and step4['rollback']['attempts'] == 1, step4.get('rollback')
     generic = providers_of(emu, 'known-org')['generic']
     assert generic['issuerURI'] == OLD_IDP.entity_id and generic['certificates'] == [OLD_IDP.certificate_b64]
@@ -431,7 +431,7 @@ def test_a_slow_read_back_still_validates_the_clients_and_rolls_back(emu, tmp_pa
     # the next run first verifies the rollback (now visible), then does its own work: the bot works again
     again = run_playbook(CONFIGURE, inventory=inv)
     assert again.rc == 0, summaries(again)
-    step4 = [t for t in again.tasks if t['host'] == 'known-org' and t['task'].endswith('(step 4)')][-1]['result']
+    step4 = [t for t in again.tasks if t['host'] == 'known-org' and t['task'].endswith('(steps 3-6)')][-1]['result']
     assert [r['action'] for r in step4['recovered']] == ['rollback_verified']
     assert json.load(open(journals[0]))['state'] == 'rolled-back'
     assert providers_of(emu, 'known-org')['generic']['issuerURI'] == IDP.entity_id

@@ -34,7 +34,7 @@ SCENARIOS = {
     "rotate certificates (add new, keep old)": ("rel-c04", _with(certificates=[OLD]), _with(certificates=[NEW, OLD])),
     "rotate certificates (remove old)": ("rel-c05", _with(certificates=[NEW, OLD]), _with(certificates=[NEW])),
 }
-CONFIGURE_TASK = "Configure the SAML identity provider (step 4)"
+CONFIGURE_TASK = "Configure the SAML identity provider (steps 3-6)"
 WRITES = ("POST", "PUT", "DELETE", "PATCH")
 
 

@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+"""Issue 16 items 6-9 end to end: the drift message, check mode's permission preflight, the printed step names,
+and installing the built collection like a user.
+
+One emulator for the module; one ``--tags verify`` run (drift message, step names, ansible-core's validation task
+name), one check run over three orgs (missing permission / roles not readable / allowed) and one real run that
+proves the predicted 403, one build + install of the collection artifact.
+"""
+
+import copy
+import glob
+import json
+import os
+import re
+import subprocess
+import tarfile
+
+import pytest
+import yaml
+
+from helpers import BIN, PYTHON, REPO, base_env, run_playbook
+from role_helpers import CONFIGURE, inventory, org_seed, provider_vars, summaries, writes
+
+from genesys_emulator.test_idp import TestIdP
+
+IDP = TestIdP(entity_id='https://idp.install.example/entity', sso_url='https://idp.install.example/sso',
+              common_name='Install IdP signing')
+OLD_IDP = TestIdP(entity_id='https://old.install.example/entity', sso_url='https://old.install.example/sso',
+                  common_name='Old install signing')
+
+
+def _org(name, index, admin_permissions, providers=None):
+    org = org_seed(name, index, providers=providers)
+    org['clients'][0]['permissions'] = admin_permissions
+    return org
+
+
+SEED = {'orgs': [
+    _org('drift-org', 61, ['sso:provider:*'], providers={'generic': {
+        'name': 'Corp IdP', 'issuerURI': OLD_IDP.entity_id, 'ssoTargetURI': OLD_IDP.sso_url,
+        'certificates': [OLD_IDP.certificate_b64], 'disabled': False}}),
+    # may read its roles, may not add or edit a provider
+    _org('noedit-org', 62, ['sso:provider:view', 'authorization:role:view', 'oauth:client:view']),
+    # may do everything with providers, may not read its roles
+    _org('noread-org', 63, ['sso:provider:*']),
+    # may do both
+    _org('allowed-org', 64, ['sso:provider:*', 'authorization:role:view']),
+]}
+pytestmark = pytest.mark.emulator_seed(SEED)
+
+# The role imported WITH ansible-core's own argument validation (the collection's playbooks turn it off).
+VALIDATED_PLAYBOOK = """
+- name: The role with ansible-core's argument validation
+  hosts: genesys_orgs
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  tasks:
+    - name: Configure single sign-on on this org
+      ansible.builtin.import_role:
+        name: genesyscloud.sso.saml_sso
+"""
+
+
+def _task_names(stdout):
+    return re.findall(r'^TASK \[(?:genesyscloud\.sso\.saml_sso : )?(.*?)\] \**$', stdout, re.M)
+
+
+# ------------------------------------------------------------------ item 6 (drift) and item 9 (step names)
+
+def test_drift_message_lists_before_and_after_and_the_steps_are_named_as_documented(emu, tmp_path):
+    inv = inventory(emu, ['drift-org'], provider_vars(IDP), tmp_path / 'backups')
+    result = run_playbook(VALIDATED_PLAYBOOK, inventory=inv, tags='verify')
+    assert result.rc != 0
+    assert writes(emu.requests(org='drift-org')) == []
+    error = summaries(result)['drift-org']['error']
+    assert 'differs from saml_sso_provider in certificates, issuer_uri, relying_party_identifier, sso_target_uri' \
+        in error
+    # every differing field with the value on the platform and the value of saml_sso_provider
+    assert 'issuer_uri "%s" -> "%s"' % (OLD_IDP.entity_id, IDP.entity_id) in error, error
+    assert 'sso_target_uri "%s" -> "%s"' % (OLD_IDP.sso_url, IDP.sso_url) in error
+    assert 'relying_party_identifier (not set) -> "genesys.cloud.drift-org"' in error
+    assert re.search(r'certificates - removed CN=Old install signing \(SHA-256 ([0-9A-F]{2}:){7}[0-9A-F]{2}\.\.\., '
+                     r'expires \d{4}-\d\d-\d\dT[\d:]+Z\) \+ added CN=Install IdP signing \(SHA-256 ', error), error
+    assert 'Unknown error' not in error and 'see the diff of step 4' not in error
+
+    names = _task_names(result.stdout)
+    # ansible-core's validation task carries the short description, not the role's whole description
+    assert "Validating arguments against arg spec 'main' - Configure SAML SSO on one org" in names, names
+    assert not any('without breaking its OAuth automation' in n for n in names)
+    # the printed step numbers are those of docs/role.md: 1 (alone), 2 (for the grants that need a task), 3-6, 7
+    assert 'Configure the SAML identity provider (steps 3-6)' in names
+    assert 'Get the admin access token for the password, SAML2-bearer or token grant (step 2)' in names
+    applied = run_playbook(CONFIGURE, inventory=inv)   # a whole run prints every step
+    assert applied.rc == 0, applied.stdout[-3000:]
+    names += _task_names(applied.stdout)
+    assert 'Validate the preserved OAuth clients (step 1 alone, when steps 3-6 do not run)' in names
+    assert 'Build the summary of this org (step 7)' in names
+    assert not [n for n in names if n.endswith('(step 4)')]
+    with open(os.path.join(REPO, 'docs', 'role.md')) as handle:
+        table = handle.read().split('## What a run does, per org', 1)[1].split('\n\n', 2)[1]
+    documented = set(n for row in re.findall(r'^\| ([\d+]+) \|', table, re.M) for n in row.split('+'))
+    printed = set()
+    for name in names:
+        for match in re.findall(r'\(steps? ([\d-]+)', name):
+            bounds = [int(x) for x in match.split('-')]
+            printed.update(str(n) for n in range(bounds[0], bounds[-1] + 1))
+    assert printed and printed <= documented, (printed, documented)
+
+
+# ------------------------------------------------------------------ item 7 (permission preflight)
+
+def _role_view_requests(requests, org):
+    return [r for r in requests if r.get('org') == org and r['path'].startswith('/api/v2/authorization/roles/')]
+
+
+def test_check_mode_predicts_the_missing_permission_and_the_apply_gets_the_403(emu, tmp_path):
+    orgs = ['noedit-org', 'noread-org', 'allowed-org']
+    inv = inventory(emu, orgs, provider_vars(IDP), tmp_path / 'backups')
+    check = run_playbook(CONFIGURE, inventory=inv, check=True, diff=True)
+    assert writes(emu.requests()) == []
+    found = summaries(check)
+    # noedit-org: the check run fails, naming the permission, like the real run will
+    assert found['noedit-org']['status'] == 'failed' and found['noedit-org']['failed_step'] == 'permissions'
+    message = found['noedit-org']['error']
+    assert 'lacks the permission sso:provider:add or sso:provider:edit' in message, message
+    assert 'would fail with 403 missing.any.permissions' in message and 'SSO Admin' in message
+    assert check.stats['noedit-org']['failures'] >= 1
+    # noread-org: check mode says it could not check, and goes on
+    assert found['noread-org']['status'] == 'ok', found['noread-org']
+    step = [t for t in check.tasks if t['host'] == 'noread-org' and t['task'].endswith('(steps 3-6)')][-1]['result']
+    warned = [w for w in step.get('warnings', []) if 'could not check the permissions' in w]
+    assert len(warned) == 1 and 'Authorization > Role > View' in warned[0] and '403' in warned[0], step.get('warnings')
+    assert step['permissions']['checked'] is False
+    # allowed-org: checked, nothing to say
+    assert found['allowed-org']['status'] == 'ok'
+    step = [t for t in check.tasks if t['host'] == 'allowed-org' and t['task'].endswith('(steps 3-6)')][-1]['result']
+    assert step['permissions'] == {'checked': True, 'needed': ['sso:provider:add', 'sso:provider:edit'],
+                                   'roles': ['SSO Admin'], 'missing': []}
+    assert not [w for w in step.get('warnings', []) if 'permissions' in w]
+    assert len(_role_view_requests(emu.requests(), 'allowed-org')) == 1
+
+    # the prediction was right: the real run gets the 403 on the write
+    emu.clear_requests()
+    real = run_playbook(CONFIGURE, inventory=inv, limit='noedit-org')
+    assert real.rc != 0
+    error = summaries(real)['noedit-org']['error']
+    assert '403' in error and 'missing.any.permissions' in error, error
+    refused = [r for r in emu.requests(org='noedit-org') if r['method'] == 'PUT']
+    assert refused and all(r['status'] == 403 for r in refused)
+    assert _role_view_requests(emu.requests(), 'noedit-org') == []   # the real run does not pay for the check
+
+
+def test_emulator_serves_the_roles_in_the_platform_shape(emu):
+    import requests
+
+    token = emu.token('allowed-org-admin', 'allowed-org-admin-secret')
+    headers = {'Authorization': 'Bearer ' + token}
+    me = requests.get(emu.url + '/api/v2/tokens/me', headers=headers, verify=emu.ca_path, timeout=30).json()
+    role_id = me['OAuthClient']['roleDivisions'][0]['roleId']
+    answer = requests.get(emu.url + '/api/v2/authorization/roles/' + role_id, headers=headers, verify=emu.ca_path,
+                          timeout=30)
+    assert answer.status_code == 200
+    role = answer.json()
+    assert role['id'] == role_id and role['name'] == 'SSO Admin'
+    assert {'domain': 'sso', 'entityName': 'provider', 'policyName': 'sso-provider', 'actionSet': ['*'],
+            'allowConditions': False} in role['permissionPolicies']
+    assert {'domain': 'authorization', 'entityName': 'role', 'policyName': 'authorization-role',
+            'actionSet': ['view'], 'allowConditions': False} in role['permissionPolicies']
+    try:
+        from PureCloudPlatformClientV2.models import DomainOrganizationRole, DomainPermissionPolicy
+    except ImportError:
+        DomainOrganizationRole = None
+    if DomainOrganizationRole is not None:   # the field names of the official SDK's models
+        assert set(role) <= set(DomainOrganizationRole().attribute_map.values())
+        for item in role['permissionPolicies']:
+            assert set(item) <= set(DomainPermissionPolicy().attribute_map.values())
+    missing = requests.get(emu.url + '/api/v2/authorization/roles/3b7c0d1e-0000-4000-8000-00000000ffff',
+                           headers=headers, verify=emu.ca_path, timeout=30)
+    assert missing.status_code == 404 and missing.json()['code'] == 'not.found'
+    token = emu.token('noread-org-admin', 'noread-org-admin-secret')
+    denied = requests.get(emu.url + '/api/v2/authorization/roles/' + role_id,
+                          headers={'Authorization': 'Bearer ' + token}, verify=emu.ca_path, timeout=30)
+    assert denied.status_code == 403 and denied.json()['code'] == 'missing.any.permissions'
