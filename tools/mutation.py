@@ -244,7 +244,7 @@ def run_mutmut(dest, args):
     with open(log_path, 'wb') as log:
         proc = subprocess.Popen(cmd, cwd=dest, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True,
-                                preexec_fn=lambda: os.nice(args.nice))
+                                preexec_fn=lambda: _child_setup(args.nice))
         try:
             while proc.poll() is None:
                 if time.time() - start > args.budget:
@@ -261,6 +261,17 @@ def run_mutmut(dest, args):
             if proc.poll() is None:
                 _stop(proc)
     return proc.returncode, time.time() - start, interrupted, log_path
+
+
+def _child_setup(nice):
+    """In mutmut's process: low priority, and SIGINT handled (a background start inherits it ignored, and SIGINT is
+    how mutmut is told to stop and save what it has)."""
+    os.nice(nice)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt('signal %d' % signum)
 
 
 def _stop(proc):
@@ -487,6 +498,8 @@ def main(argv=None):
     else:
         dest = tempfile.mkdtemp(prefix='gsso-mutation-')
         print('mutation: throwaway copy %s' % dest)
+    signal.signal(signal.SIGTERM, _terminate)     # SIGTERM too: stop mutmut and remove the copy
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         if args.analyze:
             with open(os.path.join(dest, 'run.json')) as handle:

@@ -527,3 +527,38 @@ def test_redirect_error_names_the_host_the_target_and_the_client(path, host):
     assert err.code == 'redirect.refused' and err.status == 307 and resp.closed
     assert ('the %s host answered with a redirect to http://evil.example;' % host) in err.message
     assert err.correlation_id == 'cid-307' and err.client_id == 'admin'
+
+
+# ====================================================================== masking: credential words, forms
+
+@pytest.mark.parametrize('text', [
+    'Bearer abcDEF12',              # exactly 8 characters: still a credential
+    'Bearer abcdef123456',          # lower case and digits
+    'Bearer abcdefGHIJkl',          # upper case inside, no digit
+    'Bearer aBcdefghijk',           # upper case as its second character
+    'basic dXNlcjpwYXNz',
+])
+def test_bearer_and_basic_credentials_are_masked_in_any_text(text):
+    scheme = text.split(' ', 1)[0]
+    assert common.scrub_text('401: %s was refused' % text) == '401: %s %s was refused' % (scheme, MASK)
+
+
+def test_secret_forms_strip_only_the_base64_padding_and_keep_no_short_derived_form():
+    assert 'tokenX' in common.secret_forms('tokenX==')
+    assert common.secret_forms('ab') == set(['ab'])          # 'YWI=' (4 characters) would mask ordinary text
+
+
+def test_classify_entity_with_a_bare_self_uri():
+    assert idp.classify_entity({'id': '0c7a9a54', 'selfUri': 'okta'}) == ('per_type', 'okta')
+
+
+def test_a_backup_directory_others_can_write_is_refused_naming_the_option(tmp_path, monkeypatch):
+    import os
+    api, params = _restore(tmp_path, monkeypatch, dict(ORG))
+    shared = tmp_path / 'shared'
+    shared.mkdir()
+    os.chmod(str(shared), 0o777)
+    params.update(restore_from=None, type='okta', issuer_uri='urn:new', backup=True, backup_dir=str(shared))
+    with pytest.raises(GenesysModuleFail) as info:
+        idp_core.core(params, RunContext(), client=api)
+    assert 'backup_dir' in info.value.msg and api.writes() == []
