@@ -631,7 +631,7 @@ class GenesysClient:
                     self._retry_wait(attempt, self.mask(_describe_exc(exc)), method, path, None)
                     continue
                 error = self._transport_error(exc, method, path, attempt, never_sent,
-                                              safe_to_repeat and not repeat_unsent_only)
+                                              safe_to_repeat and not repeat_unsent_only, url=url)
                 error.never_sent = never_sent
                 raise error
             status = resp.status_code
@@ -661,9 +661,11 @@ class GenesysClient:
                  'a gateway, a wrong api_url/login_url) answered. Fix: check api_url/login_url (or region) and '
                  'HTTPS_PROXY/NO_PROXY; the credentials and the token are never sent to a redirect target')
 
-    def _transport_error(self, exc, method, path, attempt, never_sent, safe_to_repeat):
+    def _transport_error(self, exc, method, path, attempt, never_sent, safe_to_repeat, url=None):
         # an exception text can quote a header value (requests' InvalidHeader quotes the Authorization header)
         text = self.mask(_describe_exc(exc))
+        if url:  # which host could not be reached (scheme, host, port and path; never a query)
+            text = '%s (%s)' % (text, self.mask(str(url).split('?', 1)[0].split('#', 1)[0]))
         if HAS_REQUESTS and isinstance(exc, requests.exceptions.SSLError):
             hint = ('Cause: the TLS certificate of the host could not be verified. Fix: set ca_path to the PEM '
                     'of the private CA (GENESYSCLOUD_CA_PATH); validate_certs=false only for a test endpoint')

@@ -911,6 +911,11 @@ class _Change:
                 raise GenesysModuleFail(
                     'LOCKOUT PREVENTED: after this run %s the %s identity provider, a fresh listing showed no other '
                     'enabled way to sign in (another run changed the org at the same time). The change was %s. '
+                failing = [c for c in before.get('report') or [] if not c.get('passed')]
+                if failing and all(c.get('unreachable') for c in failing):
+                    raise GenesysModuleFail('No change was made: the Genesys Cloud host could not be reached, so the '
+                                            'preserved OAuth clients were not checked (this is not a failure of '
+                                            'the clients). %s' % self.client_failures(before))
                     'Check the org now with genesys_identity_provider_info.'
                     % ('deleted' if self.write == 'DELETE' else 'disabled', self.label,
                        'rolled back' if rollback.get('verified') else 'NOT rolled back (%s)' % rollback.get('msg')))

@@ -103,3 +103,5 @@ def core(params, ctx, client=None):
     finally:
         if hasattr(client, 'close'):
             client.close()
+        for view in providers:  # name always (null without one): map(attribute='name') must work on every provider
+            view.setdefault('name', None)

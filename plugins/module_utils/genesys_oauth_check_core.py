@@ -124,6 +124,8 @@ def check_client(params, target, ctx):
             token = client.get_token()
         except GenesysError as err:
             report.check('token', False, err.describe())
+            # the host could not be reached: that says nothing about the client (the summary says NOT CHECKED)
+            report.entry['unreachable'] = err.status is None and err.code == 'connection.error'
             return report.entry
         # the client registered the token it minted with the running task (genesys_common.report_secret) and
         # on_secret: an answer echoing it is masked (tests: test_genesys_masking.py, E16 b)

@@ -142,7 +142,9 @@ providers:
       description: Provider id.
       type: str
     name:
-      description: Provider name.
+      description:
+        - Provider name; always present, null when the provider has none (a per-type provider created without a
+          name), so that C(map(attribute='name')) works on every provider.
       type: str
     enabled:
       description: Whether sign-in through it is enabled.

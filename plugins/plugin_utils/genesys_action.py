@@ -239,6 +239,17 @@ def apply_task_environment(argument_spec, args, task_env, process_env):
     return args, None
 
 
+def name_the_host(result, task_vars):
+    """Prefix every warning of ``result`` with the inventory host (the org): with many forks, a warning printed
+    without it (a retry, an expiring certificate) cannot be told apart from another org's."""
+    host = str((task_vars or {}).get('inventory_hostname') or '')
+    warnings = result.get('warnings') if isinstance(result, dict) else None
+    if host and isinstance(warnings, list):
+        result['warnings'] = [w if not isinstance(w, str) or w.startswith(host + ': ') else '%s: %s' % (host, w)
+                              for w in warnings]
+    return result
+
+
 class GenesysActionBase(ActionBase):
     """Subclasses set ``SPEC`` (module spec dict) and ``CORE`` (core function)."""
 
@@ -306,11 +317,11 @@ class GenesysActionBase(ActionBase):
             self._requires_connection = True
             result = self._execute_module(module_name=self._task.action, module_args=self._task.args,
                                           task_vars=task_vars)
-            return self._censor(scrub(result))
+            return self._censor(name_the_host(scrub(result), task_vars))
         result = super(GenesysActionBase, self).run(tmp, task_vars)
-        return self._censor(self.run_core(result, args, self._task.action,
-                                          check_mode=self._task.check_mode, diff_mode=self._task.diff,
-                                          inject_invocation=invocation_wanted(task_vars)))
+        return self._censor(name_the_host(self.run_core(result, args, self._task.action,
+                                                        check_mode=self._task.check_mode, diff_mode=self._task.diff,
+                                                        inject_invocation=invocation_wanted(task_vars)), task_vars))
 
     def run_core(self, result, args, module_name, check_mode=False, diff_mode=False, inject_invocation=None):
         """Validate ``args``, run the core, shape and mask the result (no Ansible task objects needed).

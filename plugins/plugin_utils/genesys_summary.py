@@ -21,6 +21,7 @@ from collections.abc import Mapping
 
 import yaml
 
+from ansible_collections.genesyscloud.sso.plugins.plugin_utils.genesys_report import other_provider_warnings
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 
@@ -51,7 +52,13 @@ def client_lines(check):
         if not isinstance(client, Mapping):
             continue
         label = client.get('name') or client.get('client_id')
-        if client.get('passed'):
+        if client.get('unreachable') and not client.get('passed'):
+            # the host, not the client: say so (a connection error says nothing about the client's credentials)
+            bad = [item.get('detail') for item in client.get('checks') or [] if isinstance(item, Mapping)
+                   and not item.get('passed') and item.get('detail')]
+            lines.append('%s: NOT CHECKED - the Genesys Cloud host could not be reached: %s'
+                         % (label, '; '.join(bad) or 'connection error'))
+        elif client.get('passed'):
             lifetime = client.get('token_lifetime')
             lines.append('%s: OK%s' % (label, ' (token valid for %s s)' % lifetime if lifetime is not None else ''))
         else:
@@ -80,6 +87,26 @@ def provider_lines(providers):
             line += ', first expiry in %s days' % min(days)
         lines.append(line)
     return lines or ['No identity provider is configured yet.']
+
+
+def _unreachable(check):
+    """True when every failing client of a genesys_oauth_check result failed because the host could not be reached."""
+    failing = [c for c in _mapping(check).get('report') or [] if isinstance(c, Mapping) and not c.get('passed')]
+    return bool(failing) and all(c.get('unreachable') for c in failing)
+
+
+def _clients_entry(check):
+    """checked/passed/lines of a genesys_oauth_check result, plus unreachable=True when only the host failed."""
+    entry = dict(checked=len(check.get('report') or []), passed=check.get('passed'), lines=client_lines(check))
+    if _unreachable(check):
+        entry['unreachable'] = True
+    return entry
+
+
+def _clients_state(clients):
+    if clients['passed']:
+        return 'all OK'
+    return 'NOT CHECKED (the Genesys Cloud host could not be reached)' if clients.get('unreachable') else 'FAILED'
 
 
 def _head(r, cert_count):
@@ -151,14 +178,17 @@ def summary(configure, org='', provider_type='', mode='apply', failed=False, fai
         expiring_certificates=expiring,
         service_provider=dict(sp),
         backup_file=c.get('backup_file') or '',
-        clients_before=dict(checked=len(before.get('report') or []), passed=before.get('passed'),
-                            lines=client_lines(before)),
-        clients_after=dict(checked=len(after.get('report') or []), passed=after.get('passed'),
-                           lines=client_lines(after)),
+        clients_before=_clients_entry(before),
+        clients_after=_clients_entry(after),
         preserved_clients=preserved_clients,
         oauth_verified=preserved_clients is None or int(preserved_clients) > 0,
     )
     admin_only = not r['oauth_verified']
+    # the org's OTHER enabled providers (the overview of step 4): an expired or expiring certificate there locks
+    # out the users who sign in through them, whatever this run does
+    r['warnings'] = other_provider_warnings(org, c.get('providers'), dict(
+        type=provider_type or '', id=provider.get('id') or c.get('id') or '', name=provider.get('name') or ''),
+        expiry_warn_days) if not failed else []
 
     lines = ['%s: %s' % (org, _head(r, len(certs)))]
     if admin_only:
@@ -185,14 +215,15 @@ def summary(configure, org='', provider_type='', mode='apply', failed=False, fai
                                                                     cert.get('not_after', '?'), days))
     if r['clients_before']['checked'] and not admin_only:
         lines.append('Preserved OAuth clients before the change: %d checked, %s'
-                     % (r['clients_before']['checked'], 'all OK' if r['clients_before']['passed'] else 'FAILED'))
+                     % (r['clients_before']['checked'], _clients_state(r['clients_before'])))
     if r['clients_after']['checked']:
-        lines.append('Preserved OAuth clients after the change: %s' % ('all OK' if r['clients_after']['passed'] else 'FAILED'))
+        lines.append('Preserved OAuth clients after the change: %s' % _clients_state(r['clients_after']))
     elif mode == 'apply' and not failed and not r['changed'] and r['clients_before']['checked'] and not admin_only:
         lines.append('Preserved OAuth clients were not validated again: nothing changed.')
     if mode == 'check' and not failed and r['changed']:
         lines.append('Check mode: nothing was written, so step 5 (verify the provider is active) and step 6 (validate '
                      'the preserved OAuth clients again) are skipped. The diff above is what a real run would apply.')
+    lines.extend('WARNING: %s' % line for line in r['warnings'])
     if rolled_back:
         lines.append('ROLLED BACK: the provider was restored from %s' % r['backup_file'])
     elif r['backup_file']:
