@@ -33,6 +33,7 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp impor
     overview_sort_key,
     provider_path,
     provider_view,
+    writable_copy,
 )
 
 SPEC = build_spec(
@@ -42,6 +43,7 @@ SPEC = build_spec(
         id=dict(type='str'),
         expiring_within_days=dict(type='int'),
         include_organization=dict(type='bool', default=False),
+        include_api_fields=dict(type='bool', default=False),
     ),
     mutually_exclusive=[('name', 'id')],
 )
@@ -52,6 +54,13 @@ def _call(client, action, path, expect_404=False):
         return client.request('GET', path, expect_404=expect_404)
     except GenesysError as err:
         raise GenesysModuleFail(describe_api_error(err, action), **err.result_fields())
+
+
+def _view(params, ptype, data, family):
+    view = provider_view(ptype, data, family)
+    if params.get('include_api_fields'):
+        view['api_fields'] = writable_copy(data)
+    return view
 
 
 def core(params, ctx, client=None):
@@ -73,12 +82,12 @@ def core(params, ctx, client=None):
                                  provider_path(CUSTOM_TYPE, provider_id), expect_404=True)
             if status != 404 and isinstance(data, dict):
                 family, etype = classify_entity(data)
-                providers.append(provider_view(etype, data, family))
+                providers.append(_view(params, etype, data, family))
         elif ptype in PER_TYPE_TYPES and name is None:
             status, data = _call(client, 'read the %s identity provider' % ptype, provider_path(ptype),
                                  expect_404=True)
             if status != 404 and isinstance(data, dict):
-                providers.append(provider_view(ptype, data, FAMILY_PER_TYPE))
+                providers.append(_view(params, ptype, data, FAMILY_PER_TYPE))
         else:
             for entity in list_entities(lambda path: _call(client, 'list the identity providers', path)[1]):
                 family, etype = classify_entity(entity)
@@ -86,7 +95,7 @@ def core(params, ctx, client=None):
                     continue
                 if name is not None and (entity.get('name') or '') != name:
                     continue
-                providers.append(provider_view(etype, entity, family))
+                providers.append(_view(params, etype, entity, family))
         days = params.get('expiring_within_days')
         if days is not None:
             providers = [p for p in providers

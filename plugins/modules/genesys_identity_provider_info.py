@@ -61,6 +61,13 @@ options:
       - Also return RV(organization) (one more request, C(GET /api/v2/organizations/me)).
     type: bool
     default: false
+  include_api_fields:
+    description:
+      - Also return, for each provider, RV(providers[].api_fields) - its writable fields exactly as the API
+        returned them (certificates in full, the logo as its base64 text). For exporting a provider as module
+        options (the C(saml_sso_export_dir) option of the role's audit); no extra request.
+    type: bool
+    default: false
 seealso:
   - module: genesyscloud.sso.genesys_identity_provider
 '''
@@ -162,6 +169,10 @@ providers:
     certificate_days_left:
       description: Days until the first certificate expires (null without certificates).
       type: int
+    api_fields:
+      description: The provider's writable API fields as read (JSON names; certificates and logo in full).
+      returned: when O(include_api_fields=true)
+      type: dict
   sample:
     - type: okta
       family: per_type
