@@ -133,6 +133,9 @@ MAX_CUSTOM_PROVIDERS = 30
 MAX_LOGO_BYTES = 25 * 1024
 
 DEFAULT_SP_ENTITY_PREFIX = 'genesys.cloud.'
+# The NameFormat of the attributes Genesys Cloud reads (COMM "SSO with non-email address identifier"; Okta's
+# Genesys Cloud article: Name format Unspecified).
+ATTRIBUTE_NAME_FORMAT = 'urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified'
 
 
 class IdpError(ValueError):
@@ -666,11 +669,11 @@ def overview_sort_key(view):
     return (view['family'] == FAMILY_CUSTOM, view['type'], view.get('name') or '', view.get('id') or '')
 
 
-def providers_overview(entities):
-    """The overview (list of provider_view) of a listing of both families."""
+def providers_overview(entities, known=None):
+    """The overview (list of provider_view) of a listing of both families (``known``: see classify_entity)."""
     views = []
     for entity in entities:
-        family, etype = classify_entity(entity)
+        family, etype = classify_entity(entity, known)
         views.append(provider_view(etype, entity, family))
     return sorted(views, key=overview_sort_key)
 
@@ -685,14 +688,19 @@ def sanitize_desired_after(ptype, current, payload):
 
 # ---------------------------------------------------------------- listing
 
-def classify_entity(entity):
+def classify_entity(entity, known=None):
     """(family, type) of an entity of GET /api/v2/identityproviders.
 
     The listing model (SAMLProvider) carries no type field: a per-type
     singleton is recognised by the last segment of its ``selfUri`` (or its
     ``id``) being a type name; anything else is a custom provider.  An
-    explicit ``type``/``providerType`` field, when present, wins.
+    explicit ``type``/``providerType`` field, when present, wins.  ``known``
+    maps ids to per-type types learnt from ``GET /identityproviders/{type}``
+    (see :func:`listing_is_ambiguous`): an id found there is that type, whatever
+    the listing's shapes.
     """
+    if known and entity.get('id') in known:
+        return FAMILY_PER_TYPE, known[entity.get('id')]
     for key in ('type', 'providerType'):
         value = entity.get(key)
         if isinstance(value, str) and value.lower() in PER_TYPE_TYPES:
@@ -707,6 +715,21 @@ def classify_entity(entity):
     if ident in PER_TYPE_TYPES:
         return FAMILY_PER_TYPE, ident
     return FAMILY_CUSTOM, CUSTOM_TYPE
+
+
+def listing_is_ambiguous(entities, known=None):
+    """True when the listing does not show which entries are per-type providers.
+
+    No public source shows a real listing entry (docs/genesys-api.md section 6): per-type entries may carry their
+    type as id/selfUri, or a UUID with a selfUri by id, exactly like custom ones.  When no entry shows a type shape
+    (and ``known`` does not name every entry), per-type entries cannot be told from custom ones by the listing
+    alone: the caller then reads ``GET /identityproviders/{type}`` to learn their ids.
+    """
+    if not entities:
+        return False
+    if any(classify_entity(e)[0] == FAMILY_PER_TYPE and (not known or e.get('id') not in known) for e in entities):
+        return False
+    return not all(known and e.get('id') in known for e in entities)
 
 
 def provider_path(ptype, provider_id=None, source='the provider id of the request path'):
@@ -732,7 +755,7 @@ def is_enabled(obj):
 
 # ---------------------------------------------------------------- lockout guard
 
-def lockout_check(entities, target_type, target_id, before, after):
+def lockout_check(entities, target_type, target_id, before, after, known=None, purecloud_state=False):
     """Return a refusal message when the change would leave no enabled way to sign in, else None.
 
     ``entities``: the listing (both families).  ``before``/``after``: the
@@ -740,7 +763,14 @@ def lockout_check(entities, target_type, target_id, before, after):
     deleted).  The Genesys Cloud login (``purecloud``) counts as enabled
     unless a purecloud entry says disabled; deleting the purecloud entry
     restores the platform default (login enabled).
+
+    ``known`` (id -> per-type type) classifies entries whatever the listing's id shapes; ``purecloud_state`` is the
+    purecloud object as read with ``GET /identityproviders/purecloud`` (None: not configured, the login enabled),
+    which then decides instead of the listing's entry (left ``False`` when not read).  The target's own entry is
+    skipped by its id too (``before['id']``), so a listing that shows it like a custom entry cannot count it as
+    "another enabled provider".
     """
+    own_id = (before or {}).get('id')
     if target_type == 'purecloud' and before is None:
         before = dict(name='PureCloud', disabled=False)   # no entry: the platform default, login enabled
     if not is_enabled(before) or is_enabled(after):
@@ -750,16 +780,20 @@ def lockout_check(entities, target_type, target_id, before, after):
     others_enabled = []
     purecloud_entry = None
     for entity in entities or []:
-        family, ptype = classify_entity(entity)
+        family, ptype = classify_entity(entity, known)
         if family == FAMILY_PER_TYPE and ptype == target_type and target_type != CUSTOM_TYPE:
             continue
         if family == FAMILY_CUSTOM and target_type == CUSTOM_TYPE and target_id is not None \
                 and entity.get('id') == target_id:
             continue
+        if own_id is not None and entity.get('id') == own_id:
+            continue
         if ptype == 'purecloud':
             purecloud_entry = entity
         elif is_enabled(entity):
             others_enabled.append(entity.get('name') or ptype)
+    if purecloud_state is not False:
+        purecloud_entry = purecloud_state
     if others_enabled:
         return None
     if target_type == 'purecloud':
@@ -785,29 +819,37 @@ def login_base_url(domain=None, login_url=None):
     return (login_url or '').rstrip('/')
 
 
-def service_provider(domain=None, login_url=None, relying_party_identifier=None, org_short_name=None):
-    """Values the IdP admin enters for this org (genesys-api.md section 5)."""
+def service_provider(domain=None, login_url=None, relying_party_identifier=None, org_short_name=None,
+                     name_identifier_format=None, slo_binding=None):
+    """Values the IdP admin enters for this org (genesys-api.md section 5), from the provider as Genesys Cloud holds it.
+
+    ``entity_id``/``audience`` is the provider's relying party identifier and nothing else: None when the provider
+    holds none (``suggested_entity_id`` then names ``genesys.cloud.<org>`` to set on the provider first; handing the
+    IdP admin an audience Genesys Cloud does not hold would break every sign-in).
+    """
     base = login_base_url(domain, login_url)
-    if relying_party_identifier:
-        entity_id, source = relying_party_identifier, 'relying_party_identifier'
-    elif org_short_name:
-        entity_id, source = DEFAULT_SP_ENTITY_PREFIX + org_short_name, 'suggested'
-    else:
-        entity_id, source = None, 'unknown'
+    entity_id = relying_party_identifier or None
+    name_id = normalize_name_id_format(name_identifier_format, strict=False) if name_identifier_format else None
     return dict(
         acs_url=base + '/saml',
+        acs_binding=SSO_BINDINGS['post'],
         slo_url=base + '/saml/logout',
+        slo_binding=slo_binding or None,
         entity_id=entity_id,
         audience=entity_id,
-        entity_id_source=source,
-        name_id='the user\'s email address (NameID format emailAddress), matching the Genesys Cloud user',
+        entity_id_source='relying_party_identifier' if entity_id else 'none',
+        suggested_entity_id=None if entity_id or not org_short_name else DEFAULT_SP_ENTITY_PREFIX + org_short_name,
+        name_id_format=name_id,
+        name_id='the user\'s email address, matching the Genesys Cloud user (NameID format %s)'
+                % (name_id or 'not set on the provider'),
         organization_short_name=org_short_name,
+        attribute_name_format=ATTRIBUTE_NAME_FORMAT,
         attributes=[
-            dict(name='email', value='user.email', required=True,
+            dict(name='email', value=None, required=True, name_format=ATTRIBUTE_NAME_FORMAT,
                  description='The user\'s email address, exactly as in Genesys Cloud.'),
-            dict(name='OrganizationName', value=org_short_name, required=True,
+            dict(name='OrganizationName', value=org_short_name, required=True, name_format=ATTRIBUTE_NAME_FORMAT,
                  description='The org short name (thirdPartyOrgName), case-sensitive.'),
-            dict(name='ServiceName', value=None, required=False,
+            dict(name='ServiceName', value=None, required=False, name_format=ATTRIBUTE_NAME_FORMAT,
                  description='Optional target after sign-in: a URL or a keyword such as directory.'),
         ],
     )

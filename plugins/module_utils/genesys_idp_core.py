@@ -15,8 +15,9 @@ Request pattern (what a run costs, after the token):
 * + the listing up front with ``list_providers`` (the overview of the org; it then also
   serves the checks above, so it is never read twice);
 * + ``GET /organizations/me`` only when the short name is needed and
-  ``org_short_name`` is not set: for a backup file name, or for the
-  ``service_provider`` values of a run that changes the provider;
+  ``org_short_name`` is not set: for a backup file name or the lock, and for the
+  ``service_provider`` values (OrganizationName) unless the preserved clients'
+  probe of ``/api/v2/organizations/me`` answered it (no other answer carries it);
 * + the write and the bounded re-reads after it.
 
 A change is one recoverable unit (docs/reliability.md, "Safety invariants"):
@@ -59,6 +60,7 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client im
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_permissions import check_write_permissions
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_txn import (
     ABANDONED,
+    JOURNAL_SUFFIX,
     COMPLETE,
     INTENT,
     ROLLBACK_FAILED,
@@ -92,6 +94,7 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp impor
     FAMILY_CUSTOM,
     FAMILY_PER_TYPE,
     MAX_CUSTOM_PROVIDERS,
+    PER_TYPE_TYPES,
     PROVIDER_OPTIONS,
     SAML_TYPES,
     IdpError,
@@ -104,6 +107,7 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp impor
     family_of,
     is_enabled,
     list_entities,
+    listing_is_ambiguous,
     lockout_check,
     normalize_name_id_format,
     normalize_sso_binding,
@@ -159,7 +163,7 @@ SPEC = build_spec(
         backup_dir=dict(type='path', default=DEFAULT_BACKUP_DIR),
         restore_from=dict(type='path'),
         force=dict(type='bool', default=False),
-        consistency_timeout=dict(type='float', default=10.0),
+        consistency_timeout=dict(type='float', default=480.0),
         org_short_name=dict(type='str'),
         list_providers=dict(type='bool', default=False),
         preserved_clients=copy.deepcopy(_OAUTH_CHECK_SPEC['argument_spec']['clients']),
@@ -194,6 +198,8 @@ class _Run:
         self._entities = None
         self._org = None
         self.sleep = time.sleep
+        self.known = {}          # provider id -> per-type type, from GET /identityproviders/{type}
+        self._resolved = False
 
     def call(self, action, method, path, body=None, expect_404=False):
         try:
@@ -233,7 +239,23 @@ class _Run:
                                  provider_path(ptype, provider_id), expect_404=True)
         if status == 404:
             return None
-        return data if isinstance(data, dict) else {}
+        data = data if isinstance(data, dict) else {}
+        if ptype != CUSTOM_TYPE and data.get('id') is not None:
+            self.known[data['id']] = ptype
+        return data
+
+    def classify(self, entity):
+        return classify_entity(entity, self.known)
+
+    def resolve_types(self):
+        """When the listing does not show which entries are per-type (UUID ids, selfUri by id), read every
+        per-type endpoint once to learn their ids (docs/genesys-api.md section 6: the listing shape is unknown)."""
+        if self._resolved or not listing_is_ambiguous(self.entities(), self.known):
+            return
+        self._resolved = True
+        read_types = set(self.known.values())
+        for ptype in [t for t in PER_TYPE_TYPES if t not in read_types]:
+            self.read(ptype)
 
     def organization(self, required=False, full=False):
         """dict(short_name, id, name) of the org (GET /api/v2/organizations/me, once), or None on failure.
@@ -346,10 +368,11 @@ def _apply_metadata(ptype, options, params, ctx):
             (' from idp_metadata_url %s' % show_url(url)) if url else '', exc))
     for warning in meta.get('warnings') or []:
         ctx.warn('IdP metadata: %s' % warning)
-    # The first NameID format of the metadata that Genesys Cloud accepts (others, e.g. urn:mace:..., are skipped).
+    # The first NameID format of the metadata that Genesys Cloud accepts (others, e.g. urn:mace:..., are skipped),
+    # emailAddress first when offered (name_identifier_formats_preferred).
     name_id = None
-    offered = meta.get('name_identifier_formats') or ([meta['name_identifier_format']]
-                                                      if meta.get('name_identifier_format') else [])
+    offered = meta.get('name_identifier_formats_preferred') or meta.get('name_identifier_formats') or (
+        [meta['name_identifier_format']] if meta.get('name_identifier_format') else [])
     for candidate in offered:
         try:
             name_id = normalize_name_id_format(candidate)
@@ -470,10 +493,21 @@ def _find_custom(run, params, current_id=None, name=None):
         current = run.read(CUSTOM_TYPE, provider_id, 'custom %r' % provider_id)
         return current, provider_id
     name = name if name is not None else params.get('name')
-    customs = [e for e in run.entities() if classify_entity(e)[0] == FAMILY_CUSTOM]
-    matches = [e for e in customs if e.get('name') == name]
+
+    def candidates():
+        customs = [e for e in run.entities() if run.classify(e)[0] == FAMILY_CUSTOM]
+        found = [e for e in customs if e.get('name') == name]
+        return found or [e for e in customs if (e.get('name') or '').lower() == (name or '').lower()]
+
+    matches = candidates()
+    if len(matches) > 1 and listing_is_ambiguous(run.entities(), run.known):
+        # two entries of that name and a listing that does not show types: one may be a per-type provider
+        run.resolve_types()
+        matches = candidates()
     if not matches:
-        matches = [e for e in customs if (e.get('name') or '').lower() == (name or '').lower()]
+        remembered = _remembered_custom(run, name)
+        if remembered is not None:
+            return remembered
     if len(matches) > 1:
         ids = [str(m.get('id')) for m in matches]
         raise GenesysModuleFail('%d custom identity providers are named %r (ids %s). Nothing was changed. Give id to '
@@ -486,6 +520,49 @@ def _find_custom(run, params, current_id=None, name=None):
     provider_id = matches[0].get('id')
     current = run.read_listed(CUSTOM_TYPE, provider_id, 'custom %r' % name)
     return current, provider_id
+
+
+def _journal_docs(run, limit=200):
+    """The change journals of ``backup_dir`` for this API host, newest first (at most ``limit``)."""
+    directory = os.path.expanduser(run.params.get('backup_dir') or DEFAULT_BACKUP_DIR)
+    api_url = getattr(run.client, 'api_url', None)
+    try:
+        names = sorted((n for n in os.listdir(directory) if n.endswith(JOURNAL_SUFFIX)), reverse=True)
+    except (OSError, IOError, ValueError):
+        return
+    for entry in names[:limit]:
+        try:
+            doc = Journal.load(os.path.join(directory, entry)).doc
+        except TxnError:
+            continue
+        if doc.get('api_url') == api_url:
+            yield entry, doc
+
+
+def _remembered_dropped(run, ptype, name):
+    """API fields that Genesys Cloud did not keep on this type of this org, per earlier journals (reported once)."""
+    dropped = set()
+    for entry, doc in _journal_docs(run):
+        if doc.get('type') == ptype and (ptype != CUSTOM_TYPE or doc.get('name') == name):
+            dropped.update(f for f in doc.get('dropped') or [] if isinstance(f, str))
+    return dropped
+
+
+def _remembered_custom(run, name):
+    """A custom provider this collection created by that name, per a change journal, that the listing does not
+    show yet (the listing lags behind writes on the real platform): (current, id) when its id still reads."""
+    for entry, doc in _journal_docs(run):
+        if doc.get('type') != CUSTOM_TYPE or doc.get('operation') != 'POST' or doc.get('name') != name \
+                or not doc.get('provider_id') or doc.get('state') in (ROLLED_BACK, ABANDONED):
+            continue
+        try:
+            provider_id = validate_provider_id(doc['provider_id'], 'change journal %s (provider_id)' % entry)
+        except GenesysModuleFail:
+            continue
+        current = run.read(CUSTOM_TYPE, provider_id, 'custom %r' % name)
+        if current is not None:
+            return current, provider_id
+    return None
 
 
 # ------------------------------------------------------------------ core
@@ -590,6 +667,7 @@ class _Change:
         self.metadata = metadata
         self.lock = None
         self.journal = None
+        self.desired_cmp = desired
         self.result = dict(changed=False, existed=None, verified=None, not_kept=[], rolled_back=False,
                            recovered=[], journal_file=None, failed_step=None)
         self.step = 'read'
@@ -598,9 +676,12 @@ class _Change:
     def failure_fields(self):
         fields = dict(failed_step=self.step)
         for key in ('backup_file', 'journal_file', 'clients_before', 'clients_after', 'rolled_back', 'rollback',
-                    'recovered', 'existed', 'verified', 'not_kept', 'end_state', 'id', 'diff', 'changed'):
+                    'recovered', 'existed', 'verified', 'not_kept', 'dropped', 'end_state', 'id', 'diff', 'changed',
+                    'read_back', 'organization', 'service_provider', 'providers'):
             if self.result.get(key) not in (None, [], {}) or key in ('rolled_back',):
                 fields[key] = self.result.get(key)
+        if 'organization' not in fields and (self.run._org is not None or self.params.get('org_short_name')):
+            fields['organization'] = dict(self.run.organization())   # no request: read before, or given
         return fields
 
     def release(self):
@@ -712,7 +793,7 @@ class _Change:
                                             'the provider by its name.' % params['id'])
         else:
             current = run.read(ptype)
-            if current is None and any(classify_entity(e) == (FAMILY_PER_TYPE, ptype) for e in run.entities()):
+            if current is None and any(run.classify(e) == (FAMILY_PER_TYPE, ptype) for e in run.entities()):
                 current = run.read_listed(ptype, None, ptype)   # listed, so the 404 was eventual consistency
         return current, provider_id
 
@@ -731,10 +812,19 @@ class _Change:
         that differs from ``before`` (a read still equal to the previous state is read-after-write lag).
         """
         timeout = max(0.0, float(self.params.get('consistency_timeout') or 0.0))
-        deadline = time.time() + timeout
+        started = time.time()
+        deadline = started + timeout
         delay = 0.25
         last = None
-        for attempt in range(1, 201):
+        warned = False
+        for attempt in range(1, 1001):
+            if not warned and time.time() - started >= 30:
+                warned = True
+                org = (self.run._org or {}).get('short_name') or 'this org'
+                self.ctx.warn('%s: waited %ds for Genesys Cloud to show the %s of the %s identity provider (it is '
+                              'eventually consistent; waiting up to %ss, consistency_timeout).'
+                              % (org, int(time.time() - started), 'deletion' if deleting else 'write', self.label,
+                                 self.params.get('consistency_timeout')))
             current = self.read_target(provider_id)
             last = current
             if deleting:
@@ -774,7 +864,10 @@ class _Change:
                 if self.ptype == CUSTOM_TYPE and current is None:
                     payload.pop('id', None)
             else:
-                fields = changed_fields(current, self.desired)
+                remembered = _remembered_dropped(run, self.ptype, (current or {}).get('name') or params.get('name'))
+                self.desired_cmp = dict((k, v) for k, v in self.desired.items()
+                                        if not (k in remembered and (current or {}).get(k) in (None, '', [])))
+                fields = changed_fields(current, self.desired_cmp)
                 payload = build_payload(self.ptype, current, self.desired, fields)
             changed = current is None or bool(fields)
             if changed:
@@ -788,7 +881,12 @@ class _Change:
         """The lockout guard for the planned change (raises when it would leave no enabled sign-in)."""
         if not self.changed or self.params.get('force') or not self.reduces_sign_in():
             return
-        refusal = lockout_check(self.run.entities(), self.ptype, self.provider_id, self.current, self.after_obj)
+        run = self.run
+        purecloud = self.current if self.ptype == 'purecloud' else run.read('purecloud')
+        if listing_is_ambiguous(run.entities(), run.known):
+            run.resolve_types()
+        refusal = lockout_check(run.entities(), self.ptype, self.provider_id, self.current, self.after_obj,
+                                known=run.known, purecloud_state=purecloud)
         if refusal:
             raise GenesysModuleFail(refusal, provider=sanitize(self.ptype, self.current))
 
@@ -813,6 +911,11 @@ class _Change:
             before = self.check_clients('before')
             result['clients_before'] = before
             if not before['passed']:
+                failing = [c for c in before.get('report') or [] if not c.get('passed')]
+                if failing and all(c.get('unreachable') for c in failing):
+                    raise GenesysModuleFail('No change was made: the Genesys Cloud host could not be reached, so the '
+                                            'preserved OAuth clients were not checked (this is not a failure of '
+                                            'the clients). %s' % self.client_failures(before))
                 raise GenesysModuleFail('No change was made: a preserved OAuth client fails before the change. %s'
                                         % self.client_failures(before))
 
@@ -821,7 +924,7 @@ class _Change:
         if self.restore is not None:
             self.check_backup_target()
         if params.get('list_providers'):
-            overview = providers_overview(run.entities())
+            run.entities()   # the listing first: the overview, and the module's own checks, from one GET
         read_started = time.time()
         self.run_plan()
         if self.changed and not ctx.check_mode:
@@ -830,11 +933,14 @@ class _Change:
             if self.lock is not None and self.lock.changed_since(read_started):
                 # re-read under the lock: another run may have changed the org since the read that decided
                 run.forget_listing()
-                if overview is not None:
-                    overview = providers_overview(run.entities())
+                if params.get('list_providers'):
+                    run.entities()
                 self.run_plan()
         self.step = 'guard'
         self.guard()
+        if params.get('list_providers'):
+            # classified with the per-type ids this run read (the target's, purecloud's for the guard)
+            overview = providers_overview(run.entities(), run.known)
 
         before = sanitize(self.ptype, self.current)
         after = sanitize_desired_after(self.ptype, self.current, self.payload) if self.changed and \
@@ -870,22 +976,44 @@ class _Change:
         result['end_state'] = sanitize(self.ptype, end_state) if end_state is not None else {}
 
         if self.state == 'present' and self.ptype != 'purecloud':
-            org_short = params.get('org_short_name')
-            if not org_short and (self.changed or run._org is not None):
-                org_short = run.organization().get('short_name')
-            rpi = (end_state or self.after_obj or {}).get('relyingPartyIdentifier') or \
-                self.desired.get('relyingPartyIdentifier')
-            result['service_provider'] = service_provider(domain=getattr(run.client, 'domain', None),
-                                                          login_url=getattr(run.client, 'login_url', None),
-                                                          relying_party_identifier=rpi, org_short_name=org_short)
+            # the values of the provider as it ends (check mode with a change: as planned), never a wished value
+            result['service_provider'] = self.sp_values(
+                (self.after_obj or end_state) if self.changed and ctx.check_mode else end_state)
         if overview is not None:
             result['providers'] = overview
         if run._org is not None or params.get('org_short_name') or org_before is not None:
             result['organization'] = dict(run.organization())  # no request: read above, or given
+        elif getattr(self, 'client_org', None):
+            result['organization'] = dict(self.client_org)  # from the preserved clients' probe: no request
         result['api_requests'] = getattr(run.client, 'request_count', None)
         self.step = None
         result['failed_step'] = None
         return result
+
+    def sp_values(self, obj):
+        """service_provider of the provider ``obj`` as Genesys Cloud holds it (None without a SAML provider).
+
+        The org short name (OrganizationName): org_short_name, else the org this run read, else the preserved
+        clients' answer of /api/v2/organizations/me (clients_before), else one GET of /api/v2/organizations/me, the
+        only answer that carries thirdPartyOrgName (a converged run without preserved clients pays that request).
+        """
+        if obj is None or self.ptype == 'purecloud':
+            return None
+        run = self.run
+        short = self.params.get('org_short_name') or (run._org or {}).get('short_name')
+        for entry in ([] if short else (self.result.get('clients_before') or {}).get('report') or []):
+            org = entry.get('organization') or {}
+            if org.get('short_name'):
+                self.client_org = dict(short_name=org['short_name'], id=org.get('id'), name=org.get('name'))
+                short = org['short_name']
+                break
+        if not short:
+            short = run.organization().get('short_name')
+        return service_provider(domain=getattr(run.client, 'domain', None),
+                                login_url=getattr(run.client, 'login_url', None),
+                                relying_party_identifier=obj.get('relyingPartyIdentifier'), org_short_name=short,
+                                name_identifier_format=obj.get('nameIdentifierFormat'),
+                                slo_binding=obj.get('sloBinding'))
 
     # ---------------------------------------------------------------- the write as one unit
     def apply(self):
@@ -906,48 +1034,42 @@ class _Change:
         if self.reduces_sign_in() and not params.get('force'):
             run.forget_listing()
             entities = run.entities()
-            if not _org_has_sign_in(entities, self.ptype, self.provider_id, self.after_obj):
+            purecloud = None if self.ptype == 'purecloud' else run.read('purecloud')
+            if not _org_has_sign_in(entities, self.ptype, self.provider_id, self.after_obj, run.known, purecloud,
+                                    own_id=(self.current or {}).get('id')):
                 rollback = self.rollback('the org had no enabled sign-in left after the write')
                 raise GenesysModuleFail(
                     'LOCKOUT PREVENTED: after this run %s the %s identity provider, a fresh listing showed no other '
                     'enabled way to sign in (another run changed the org at the same time). The change was %s. '
-                failing = [c for c in before.get('report') or [] if not c.get('passed')]
-                if failing and all(c.get('unreachable') for c in failing):
-                    raise GenesysModuleFail('No change was made: the Genesys Cloud host could not be reached, so the '
-                                            'preserved OAuth clients were not checked (this is not a failure of '
-                                            'the clients). %s' % self.client_failures(before))
                     'Check the org now with genesys_identity_provider_info.'
                     % ('deleted' if self.write == 'DELETE' else 'disabled', self.label,
                        'rolled back' if rollback.get('verified') else 'NOT rolled back (%s)' % rollback.get('msg')))
 
         # 6. verify the write against the intent
         self.step = 'verify'
+        unseen = None
         if self.write != 'DELETE':
             result['read_back'] = visible
             if not visible and end_state is not None:
                 # readable, but still as before: the platform did not keep the change (or shows it later)
-                result['not_kept'] = self.not_kept(end_state)
-                result['verified'] = False
-                ctx.warn('Genesys Cloud did not keep the value(s) of %s for the %s identity provider (still as before '
-                         '%ss after the write); the next run will try again. Raise consistency_timeout if the platform '
-                         'is only slow to show it.' % (', '.join(result['not_kept']) or 'the change', self.label,
-                                                       params.get('consistency_timeout')))
+                self.record_not_kept(end_state, still_as_before=True)
             elif not visible:
-                ctx.warn('The %s identity provider was written but could not be read back within %ss (the platform '
-                         'is eventually consistent); the result shows the values sent. Raise consistency_timeout '
-                         'to wait longer.' % (self.label, params.get('consistency_timeout')))
+                unseen = ('The %s identity provider was written at %s, but Genesys Cloud did not show it within %ss '
+                          '(HTTP 404: the platform is eventually consistent)' % (
+                              self.label, time.strftime('%H:%M:%S', time.gmtime(written_at)),
+                              params.get('consistency_timeout')))
                 end_state = dict(self.payload)
                 if self.provider_id:
                     end_state['id'] = self.provider_id
                 result['verified'] = False
             else:
-                result['not_kept'] = self.not_kept(end_state)
-                result['verified'] = not result['not_kept']
-                if result['not_kept']:
-                    ctx.warn('Genesys Cloud did not keep the value(s) of %s for the %s identity provider; the next run '
-                             'will try again.' % (', '.join(result['not_kept']), self.label))
+                self.record_not_kept(end_state)
         else:
             result['verified'] = visible
+            if not visible:
+                unseen = ('The %s identity provider was deleted at %s, but Genesys Cloud still showed it after %ss'
+                          % (self.label, time.strftime('%H:%M:%S', time.gmtime(written_at)),
+                             params.get('consistency_timeout')))
         if self.journal is not None and result['verified']:
             self.journal.update(VERIFIED)
 
@@ -969,6 +1091,18 @@ class _Change:
                 raise GenesysModuleFail('A preserved OAuth client fails after the %s identity provider changed; %s. '
                                         'After the change: %s' % (self.label, state, self.client_failures(after)))
 
+        if unseen is not None:
+            self.step = 'verify'
+            raise GenesysModuleFail(
+                '%s. The preserved OAuth clients %s. What was written: %s. Check it with '
+                'genesys_identity_provider_info (type=%s%s)%s; raise consistency_timeout to wait longer.'
+                % (unseen, 'pass' if after is not None else 'were not checked (none given)',
+                   'deleted' if self.write == 'DELETE' else ', '.join(sorted(set(
+                       FIELD_TO_OPTION.get(f, f) for f in self.fields))) or 'the provider',
+                   self.ptype, (', id=%s' % self.provider_id) if self.ptype == CUSTOM_TYPE and self.provider_id else '',
+                   ('; the journal %s stays open and the next run verifies it' % self.journal.path)
+                   if self.journal is not None else ''))
+
         # 8. a fresh read after the settle delay: a concurrent change is reported, not "verified"
         self.step = 'final_verify'
         if visible:
@@ -988,11 +1122,35 @@ class _Change:
                                 note=None if result.get('verified') else 'written; not verified yet')
         return end_state
 
+    def record_not_kept(self, end_state, still_as_before=False):
+        """Compare the read-back with the intent: ``not_kept`` (options), of which ``dropped`` (the platform holds
+        no value for them on this type: reported once, remembered in the journal, not compared again)."""
+        result, ctx = self.result, self.ctx
+        result['not_kept'] = self.not_kept(end_state)
+        fields = [] if self.restore is not None else changed_fields(end_state, self.desired_cmp)
+        dropped = sorted(f for f in fields if f != 'certificates' and end_state.get(f) in (None, '', []))
+        result['dropped'] = sorted(set(FIELD_TO_OPTION.get(f, f) for f in dropped))
+        # a dropped field does not make the change unverified (the platform has no place for it on this type)
+        result['verified'] = not [o for o in result['not_kept'] if o not in result['dropped']]
+        if self.journal is not None and dropped:
+            self.journal.update(dropped=dropped)
+        for option in result['dropped']:
+            ctx.warn('Genesys Cloud did not keep %s on the %s type: remove it from the task (it is not compared '
+                     'again on this org).' % (option, self.label))
+        differs = [o for o in result['not_kept'] if o not in result['dropped']]
+        if differs:
+            ctx.warn('Genesys Cloud did not keep the value(s) of %s for the %s identity provider%s; the next run will '
+                     'try again.%s' % (', '.join(differs), self.label,
+                                       ' (still as before %ss after the write)' % self.params.get('consistency_timeout')
+                                       if still_as_before else '',
+                                       ' Raise consistency_timeout if the platform is only slow to show it.'
+                                       if still_as_before else ''))
+
     def not_kept(self, end_state):
         if self.restore is not None:
             return sorted(set(FIELD_TO_OPTION.get(f, f) for f in restore_changed_fields(self.ptype, end_state,
                                                                                      self.restore['provider'])))
-        return sorted(set(FIELD_TO_OPTION.get(f, f) for f in changed_fields(end_state, self.desired)))
+        return sorted(set(FIELD_TO_OPTION.get(f, f) for f in changed_fields(end_state, self.desired_cmp)))
 
     def concurrent(self, fresh, what):
         differing = sorted(set(FIELD_TO_OPTION.get(f, f) for f in restore_changed_fields(
@@ -1131,6 +1289,9 @@ class _Change:
                 break
             info['msg'] = 'the change came back after the rollback (a delayed write of it landed again)'
         result['rolled_back'] = info['verified']
+        if info['verified']:  # the handoff reflects the provider as it ends: the restored one (or none)
+            result['end_state'] = sanitize(ptype, before) if before is not None else {}
+            result['service_provider'] = self.sp_values(before)
         if self.journal is not None:
             if info['verified']:
                 self.journal.update(ROLLED_BACK)
@@ -1181,23 +1342,28 @@ def _same_object(ptype, a, b):
     return not restore_changed_fields(ptype, a, b)
 
 
-def _org_has_sign_in(entities, ptype, provider_id, after_obj):
+def _org_has_sign_in(entities, ptype, provider_id, after_obj, known=None, purecloud_state=False, own_id=None):
     """Whether the org still has an enabled way to sign in, per a fresh listing (purecloud absent = enabled).
 
-    The target itself counts as this run left it (``after_obj``), whatever a lagging listing still shows.
+    The target itself counts as this run left it (``after_obj``), whatever a lagging listing still shows; the
+    purecloud login as read (``purecloud_state``; ``False``: not read, the listing's entry decides).
     """
     purecloud = None
     for entity in entities or []:
-        family, etype = classify_entity(entity)
+        family, etype = classify_entity(entity, known)
         if family == FAMILY_PER_TYPE and etype == ptype and ptype != CUSTOM_TYPE:
             continue
         if family == FAMILY_CUSTOM and ptype == CUSTOM_TYPE and provider_id and entity.get('id') == provider_id:
+            continue
+        if own_id is not None and entity.get('id') == own_id:
             continue
         if etype == 'purecloud':
             purecloud = entity
             continue
         if is_enabled(entity):
             return True
+    if purecloud_state is not False and ptype != 'purecloud':
+        purecloud = purecloud_state
     if ptype == 'purecloud':
         return after_obj is None or is_enabled(after_obj)
     if is_enabled(after_obj):
@@ -1351,7 +1517,9 @@ def _check_create(run, ptype, payload):
                                 'missing.provider.name otherwise).' % ptype)
     if ptype == CUSTOM_TYPE:
         # The platform counts every SAML integration of both families (not the Genesys Cloud login).
-        saml = [e for e in run.entities() if classify_entity(e)[1] != 'purecloud']
+        if len(run.entities()) >= MAX_CUSTOM_PROVIDERS and listing_is_ambiguous(run.entities(), run.known):
+            run.resolve_types()   # near the limit: the purecloud entry must not be counted
+        saml = [e for e in run.entities() if run.classify(e)[1] != 'purecloud']
         if len(saml) >= MAX_CUSTOM_PROVIDERS:
             raise GenesysModuleFail('Cannot create the custom identity provider %r: the org already has %d single '
                                     'sign-on integrations, the most Genesys Cloud allows (%d). Delete one you no '

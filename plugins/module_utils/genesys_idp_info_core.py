@@ -30,6 +30,7 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp impor
     classify_entity,
     describe_api_error,
     list_entities,
+    listing_is_ambiguous,
     overview_sort_key,
     provider_path,
     provider_view,
@@ -54,6 +55,19 @@ def _call(client, action, path, expect_404=False):
         return client.request('GET', path, expect_404=expect_404)
     except GenesysError as err:
         raise GenesysModuleFail(describe_api_error(err, action), **err.result_fields())
+
+
+def _known_per_type_ids(client, entities):
+    """id -> type of the per-type providers, read from their endpoints only when the listing does not show which
+    entries are per-type (UUID ids with selfUri by id: docs/genesys-api.md section 6), else {} (no request)."""
+    known = {}
+    if not listing_is_ambiguous(entities):
+        return known
+    for ptype in PER_TYPE_TYPES:
+        status, data = _call(client, 'read the %s identity provider' % ptype, provider_path(ptype), expect_404=True)
+        if status != 404 and isinstance(data, dict) and data.get('id') is not None:
+            known[data['id']] = ptype
+    return known
 
 
 def _view(params, ptype, data, family):
@@ -89,8 +103,10 @@ def core(params, ctx, client=None):
             if status != 404 and isinstance(data, dict):
                 providers.append(_view(params, ptype, data, FAMILY_PER_TYPE))
         else:
-            for entity in list_entities(lambda path: _call(client, 'list the identity providers', path)[1]):
-                family, etype = classify_entity(entity)
+            entities = list_entities(lambda path: _call(client, 'list the identity providers', path)[1])
+            known = _known_per_type_ids(client, entities)
+            for entity in entities:
+                family, etype = classify_entity(entity, known)
                 if ptype and etype != ptype:
                     continue
                 if name is not None and (entity.get('name') or '') != name:
@@ -101,6 +117,8 @@ def core(params, ctx, client=None):
             providers = [p for p in providers
                          if any(c.get('days_left') is not None and c['days_left'] <= days for c in p['certificates'])]
         providers.sort(key=overview_sort_key)
+        for view in providers:  # name always (null without one): map(attribute='name') must work on every provider
+            view.setdefault('name', None)
         result = dict(changed=False, providers=providers)
         if params.get('include_organization'):
             status, data = _call(client, 'read the organization', '/api/v2/organizations/me')
@@ -112,5 +130,3 @@ def core(params, ctx, client=None):
     finally:
         if hasattr(client, 'close'):
             client.close()
-        for view in providers:  # name always (null without one): map(attribute='name') must work on every provider
-            view.setdefault('name', None)

@@ -251,8 +251,16 @@ options:
         O(backup) the journal stays open and the next run verifies it.
       - Also bounds the wait for a write whose outcome is unknown (a time-out after sending) - such a write is never
         repeated blindly and never rolled back before a read shows what it did.
+      - The default follows the evidence (docs/genesys-api.md section 6) - the Terraform provider slept up to 360 s
+        after each write of an identity provider and now retries reads for up to 8 minutes. After 30 s of waiting a
+        warning names the org and what it waits for. Past the budget the task fails (after validating the preserved
+        clients), saying what was written and how to check it; with O(backup) the journal stays open and the next
+        run verifies it.
+      - A value the platform does not keep at all on a type (the read-back holds no value for it) is reported once
+        (RV(dropped), a warning - remove it from the task) and, with O(backup), remembered in the journal and not
+        compared again on that org, so re-runs do not report C(changed) for it.
     type: float
-    default: 10
+    default: 480
   org_short_name:
     description:
       - The org short name (C(thirdPartyOrgName)), for the C(OrganizationName) attribute of
@@ -727,6 +735,13 @@ verified:
 not_kept:
   description: Options whose value Genesys Cloud did not keep on the write (compared on the read-back).
   returned: always
+  type: list
+  elements: str
+dropped:
+  description:
+    - The part of RV(not_kept) for which the read-back holds no value at all (the platform drops the field on this
+      type). Remembered in the journal (with O(backup)) and not compared again on this org.
+  returned: when the task wrote
   type: list
   elements: str
 end_state:
