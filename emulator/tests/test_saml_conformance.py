@@ -27,6 +27,8 @@ from lxml import etree  # noqa: E402
 with warnings.catch_warnings():  # pysaml2 7.5.5 imports a cipher mode cryptography has moved (not used here)
     warnings.simplefilter("ignore")
     from saml2 import BINDING_HTTP_POST, config, samlp, server  # noqa: E402
+    from saml2.client import Saml2Client  # noqa: E402
+    from saml2.metadata import entity_descriptor  # noqa: E402
     from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID  # noqa: E402
 
 from conftest import ORG, SAML_CLIENT, USER  # noqa: E402
@@ -119,6 +121,27 @@ def b64(raw):
     return base64.b64encode(raw).decode("ascii")
 
 
+class ReferenceSP:
+    """pysaml2's own SP (``Saml2Client``) for the AUD1 integration: what a correct SP decides on a message."""
+
+    def __init__(self, idp, acs_url):
+        conf = config.SPConfig()
+        conf.load({"entityid": AUD1, "xmlsec_binary": shutil.which("xmlsec1"), "allow_unknown_attributes": True,
+                   "metadata": {"inline": [str(entity_descriptor(idp.server.config))]},
+                   "service": {"sp": {"endpoints": {"assertion_consumer_service": [(acs_url, BINDING_HTTP_POST)]},
+                                      "allow_unsolicited": True, "want_assertions_signed": False,
+                                      "want_response_signed": False, "want_assertions_or_response_signed": True}}})
+        self.client = Saml2Client(config=conf)
+
+    def accepts(self, message):
+        """The NameID pysaml2's SP would sign in, or None when it refuses the message."""
+        try:
+            answer = self.client.parse_authn_request_response(message, BINDING_HTTP_POST)
+        except Exception:  # pysaml2 refuses with many exception types  # pylint: disable=broad-except
+            return None
+        return answer.get_subject().text if answer is not None else None
+
+
 @pytest.fixture(scope="module")
 def world(emu, http, tmp_path_factory):
     """Providers: generic (AUD1) and a second custom integration of the same IdP (same issuer and certificate,
@@ -158,7 +181,7 @@ def world(emu, http, tmp_path_factory):
                    "providers": {"okta": {"name": "Okta EC", "issuerURI": main.entity_id,
                                           "relyingPartyIdentifier": AUD1,
                                           "certificate": ec_cert.public_bytes(serialization.Encoding.PEM).decode()}}}])
-    return {"main": main, "other_key": other_key, "no_rpi": no_rpi, "expired": expired, "second_id": second_id,
+    return {"main": main, "other_key": other_key, "sp": ReferenceSP(main, acs_url), "no_rpi": no_rpi, "expired": expired, "second_id": second_id,
             "acs": acs_url}
 
 
@@ -183,6 +206,7 @@ def test_pysaml2_response_signs_in(http, world, signing):
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["result"] == "success" and body["provider"] == "generic" and body["email"] == USER[0]
+    assert world["sp"].accepts(message) == USER[0]  # the reference SP agrees
 
 
 def test_second_integration_of_the_same_idp_signs_in(http, world):
@@ -394,9 +418,32 @@ WRAPPING = {
 def test_signature_wrapping_refused(http, world, variant):
     signed_response = variant == "signed_response_wrapped"
     root = _tree(world["main"].response(sign_response=signed_response, sign_assertion=not signed_response))
-    resp = _post_tree(http, _wrap(root, variant))
+    message = b64(etree.tostring(_wrap(root, variant)))
+    resp = acs(http, message)
     refused(resp, WRAPPING[variant])
     assert "mallory" not in resp.text
+    assert world["sp"].accepts(message) is None  # pysaml2's SP refuses it too
+
+
+@pytest.mark.parametrize("case", ["wrong_key", "audience", "tampered", "unsigned", "status"])
+def test_refusals_agree_with_the_reference_sp(http, world, case):
+    """Each refusal of the emulator is one pysaml2's SP makes too (so none is the emulator agreeing with itself)."""
+    if case == "wrong_key":
+        message = world["other_key"].response()
+    elif case == "audience":
+        message = world["main"].response(audience="urn:wrong:audience")
+    elif case == "status":
+        message = world["main"].error_response()
+    else:
+        root = _tree(world["main"].response())
+        if case == "tampered":
+            root.find(".//{%s}NameID" % SAML).text = "mallory@acme.example"
+        else:
+            sig = root.find(".//{%s}Signature" % DS)
+            sig.getparent().remove(sig)
+        message = b64(etree.tostring(root))
+    assert world["sp"].accepts(message) is None
+    assert acs(http, message).status_code == 403
 
 
 def test_wrapping_checks_one_by_one(http, world):
