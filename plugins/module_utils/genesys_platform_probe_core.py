@@ -664,10 +664,10 @@ def _cleanup(params, ctx, client, clock, sleep):
     for entry in targets:
         if probe.delete_one(entry['id']):
             deleted.append(entry['id'])
-    result = dict(changed=bool(deleted), deleted=deleted, skipped=skipped, leftovers=probe.leftovers,
-                  msg='deleted %d provider(s) named %s' % (len(deleted), probe.name))
+    result = dict(changed=bool(deleted), deleted=deleted, skipped=skipped, leftovers=probe.leftovers)
     if probe.leftovers:
         raise GenesysModuleFail(_leftover_msg(probe), **result)
+    result['msg'] = 'deleted %d provider(s) named %s' % (len(deleted), probe.name)
     return result
 
 

@@ -29,7 +29,7 @@ description:
     disabled providers named exactly O(name) that an interrupted run may have left.
   - Keys it could not measure (the fields the non-generic per-type types drop, a refused last delete, a page size
     larger than the org's listing, a lag longer than O(max_wait)) are left out of the variant file and explained
-    in RV(report.not_measured).
+    in C(not_measured) of RV(report).
   - Never prints a secret; the report holds no token, secret or private key (the test certificate's key is
     discarded as soon as the certificate is signed).
 extends_documentation_fragment:
@@ -56,8 +56,8 @@ options:
     default: probe
   i_understand_this_writes:
     description:
-      - Must be V(true) for a real probe run: the probe creates, changes and deletes one disabled custom provider
-        in the org. Run it against a sandbox org only.
+      - Must be V(true) for a real probe run, because the probe creates, changes and deletes one disabled custom
+        provider in the org. Run it against a sandbox org only.
     type: bool
     default: false
   name:
