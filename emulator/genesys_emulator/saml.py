@@ -6,7 +6,8 @@ The emulator behaves like a correct service provider (checked against pysaml2 as
 1. The message is base64 XML (``missing.saml.response``, ``invalid.base64``, ``too.large``, ``invalid.xml``).
 2. A ``samlp:Response`` whose top-level ``StatusCode`` is not ``...:status:Success`` is refused
    (``status.not.success``, the reason quotes the status codes and the message).
-3. A ``Destination`` on the Response must be this emulator's ACS URL (``destination.mismatch``).
+3. A ``Destination`` on the Response must be this emulator's ACS URL (``destination.mismatch``; for the grant
+   the token URL too).
 4. Structure (signature wrapping): exactly one ``saml:Assertion`` in the whole document, and in a Response
    it is a direct child (``multiple.assertions``, ``assertion.misplaced``); no ``ID`` value twice
    (``duplicate.id``); every ``ds:Signature`` is enveloped directly in the Response or in that Assertion
@@ -25,7 +26,8 @@ The emulator behaves like a correct service provider (checked against pysaml2 as
    yet valid: Genesys keeps an integration working only through a certificate that is still valid),
    ``invalid.signature`` (wrong key: verifies against no configured certificate), ``audience.mismatch``.
 7. Audience, always checked: the provider's audience is its ``relyingPartyIdentifier``; when that is empty,
-   the ACS URL (the region's ``https://login.<domain>/saml``, what older Okta articles use as Audience URI).
+   the ACS URL (the region's ``https://login.<domain>/saml``, what older Okta articles use as Audience URI;
+   for the SAML2-bearer grant also the token URL, the authorization server of RFC 7522).
    Every ``AudienceRestriction`` must name it (SAML core 2.5.1.4). An assertion without any
    ``AudienceRestriction`` is refused when ``relyingPartyIdentifier`` is set (the IdP was told an audience
    and did not send it) and accepted when it is empty (SAML core: no restriction; nothing to compare with).
@@ -293,7 +295,7 @@ def _candidate_providers(org, issuer):
     return out
 
 
-def _audience_problem(rec, assertion, acs_url):
+def _audience_problem(rec, assertion, acs_url, token_url=None):
     """None when the provider's audience rule holds for this assertion, else the reason."""
     rpi = (rec["data"].get("relyingPartyIdentifier") or "").strip()
     restrictions = assertion.findall("saml:Conditions/saml:AudienceRestriction", NS)
@@ -312,12 +314,12 @@ def _audience_problem(rec, assertion, acs_url):
     if acs_url is None:
         return ("provider %r has no relyingPartyIdentifier, so the Audience %s cannot be checked: set "
                 "relyingPartyIdentifier to the IdP's Audience" % (name, shown))
-    wanted = _norm_url(acs_url)
-    if all(any(_norm_url(a) == wanted for a in group) for group in audiences):
+    wanted = {_norm_url(u) for u in (acs_url, token_url) if u}
+    if all(any(_norm_url(a) in wanted for a in group) for group in audiences):
         return None
-    return ("the assertion's Audience %s is not the ACS URL %s, which is the audience of provider %r while its "
+    return ("the assertion's Audience %s is not the ACS URL %s%s, the audience of provider %r while its "
             "relyingPartyIdentifier is empty: set relyingPartyIdentifier to the IdP's Audience"
-            % (shown, acs_url, name))
+            % (shown, acs_url, (" (or the token URL %s)" % token_url) if token_url else "", name))
 
 
 def _cert_validity(pem):
@@ -410,7 +412,7 @@ def verify(store, b64_text, expect_org=None, check_user=True, acs_url=None, toke
     raw, root = decode_xml(b64_text)
     _check_status(root)
     if root.tag == RESPONSE_TAG and root.get("Destination") is not None and acs_url is not None:
-        if _norm_url(root.get("Destination")) != _norm_url(acs_url):
+        if _norm_url(root.get("Destination")) not in {_norm_url(u) for u in (acs_url, token_url) if u}:
             raise SamlError(403, "destination.mismatch",
                             "the Response's Destination %r is not this ACS URL %r: enter %s as the IdP's ACS / "
                             "single sign-on URL" % (root.get("Destination")[:200], acs_url, acs_url))
@@ -465,7 +467,7 @@ def verify(store, b64_text, expect_org=None, check_user=True, acs_url=None, toke
             if signed_assertion is None:
                 failures.setdefault("malformed", (rec, "the signed element holds no Assertion"))
                 continue
-            problem = _audience_problem(rec, signed_assertion, acs_url)
+            problem = _audience_problem(rec, signed_assertion, acs_url, token_url)
             if problem:
                 failures.setdefault("audience", (rec, problem))
                 continue

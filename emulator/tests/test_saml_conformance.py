@@ -149,7 +149,7 @@ def world(emu, http, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pysaml2")
     emu.reset()
     acs_url = http.url + "/saml"
-    audiences = [AUD1, AUD2, acs_url, "urn:wrong:audience"]
+    audiences = [AUD1, AUD2, acs_url, http.url + "/oauth/token", "urn:wrong:audience"]
     main = Pysaml2IdP(tmp, "https://p2.idp.example/entity", audiences, acs_url)
     other_key = Pysaml2IdP(tmp, main.entity_id, audiences, acs_url)
     no_rpi = Pysaml2IdP(tmp, "https://p2.idp.example/no-rpi", audiences, acs_url)
@@ -181,8 +181,8 @@ def world(emu, http, tmp_path_factory):
                    "providers": {"okta": {"name": "Okta EC", "issuerURI": main.entity_id,
                                           "relyingPartyIdentifier": AUD1,
                                           "certificate": ec_cert.public_bytes(serialization.Encoding.PEM).decode()}}}])
-    return {"main": main, "other_key": other_key, "sp": ReferenceSP(main, acs_url), "no_rpi": no_rpi, "expired": expired, "second_id": second_id,
-            "acs": acs_url}
+    return {"main": main, "other_key": other_key, "sp": ReferenceSP(main, acs_url), "no_rpi": no_rpi,
+            "expired": expired, "second_id": second_id, "acs": acs_url}
 
 
 def acs(http, message):
@@ -489,3 +489,9 @@ def test_saml2_bearer_grant(http, world):
     assert "urn:wrong:audience" in wrong.json()["error_description"]
     sha_key = grant(http, world["other_key"].assertion())
     assert sha_key.status_code == 400 and "does not verify" in sha_key.json()["error_description"]
+    # no relyingPartyIdentifier: the ACS URL or the token URL (RFC 7522's authorization server) is the audience
+    token_url = http.url + "/oauth/token"
+    for audience in (world["acs"], token_url):
+        assert grant(http, world["no_rpi"].assertion(audience=audience, destination=token_url)).status_code == 200
+    other = grant(http, world["no_rpi"].assertion(audience=AUD1))
+    assert other.status_code == 400 and "relyingPartyIdentifier is empty" in other.json()["error_description"]
