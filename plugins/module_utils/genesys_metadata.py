@@ -353,6 +353,23 @@ def _choose(services, preferred):
     return order[0], first[order[0]], first
 
 
+EMAIL_NAME_ID = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'
+
+
+def preferred_name_id_formats(formats):
+    """The NameIDFormat values of an IdP in the order to choose from: emailAddress first when offered (Genesys Cloud
+    matches the NameID against the user's email; an Okta metadata lists unspecified before it), then document order.
+
+    Empty values are dropped, duplicates kept once.
+    """
+    seen = []
+    for value in formats or []:
+        if value and value not in seen:
+            seen.append(value)
+    email = [f for f in seen if f.strip().lower() == EMAIL_NAME_ID.lower()]
+    return email + [f for f in seen if f not in email]
+
+
 def parse_idp_metadata(xml, entity_id=None, sso_binding=None, require_signing_certificate=True):
     """Extract the identity-provider values from SAML 2.0 metadata.
 
@@ -365,10 +382,13 @@ def parse_idp_metadata(xml, entity_id=None, sso_binding=None, require_signing_ce
     ``sso_target_uri``, ``sso_binding`` (URN), ``slo_uri``, ``slo_binding``
     (URN, or None), ``certificates`` (bare base64 DER of the IdP signing
     certificates, deduplicated, document order), ``name_identifier_format``
-    (first NameIDFormat or None), ``entity_ids`` (all IdP entity ids in the
-    document), and for reporting: ``sso_services`` ({binding URN: URL}, first
-    URL per supported binding), ``slo_services`` (list of
-    ``{binding, location}``), ``name_identifier_formats`` (all) and
+    (emailAddress when offered, else the first NameIDFormat, else None),
+    ``entity_ids`` (all IdP entity ids in the document), and for reporting:
+    ``sso_services`` ({binding URN: URL}, first URL per supported binding),
+    ``slo_services`` (list of ``{binding, location}``),
+    ``name_identifier_formats`` (all, document order),
+    ``name_identifier_formats_preferred`` (the same in the order to choose
+    from, :func:`preferred_name_id_formats`) and
     ``warnings`` (skipped malformed certificates, binding fallback).
 
     ``require_signing_certificate``: an IdP whose metadata has no usable
@@ -443,6 +463,7 @@ def parse_idp_metadata(xml, entity_id=None, sso_binding=None, require_signing_ce
 
     formats = [_text(elem) for elem in idp.findall(_md('NameIDFormat'))]
     formats = [f for f in formats if f]
+    nameid_order = preferred_name_id_formats(formats)
 
     certificates = _signing_certificates(idp, chosen_id, warnings)
     if not certificates:
@@ -464,11 +485,12 @@ def parse_idp_metadata(xml, entity_id=None, sso_binding=None, require_signing_ce
         slo_uri=slo_uri,
         slo_binding=slo_binding,
         certificates=certificates,
-        name_identifier_format=formats[0] if formats else None,
+        name_identifier_format=nameid_order[0] if nameid_order else None,
         entity_ids=entity_ids,
         sso_services=sso_first,
         slo_services=[dict(binding=b, location=loc) for b, loc in slo],
         name_identifier_formats=formats,
+        name_identifier_formats_preferred=nameid_order,
         warnings=warnings,
     )
 

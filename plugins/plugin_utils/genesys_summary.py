@@ -22,6 +22,7 @@ from collections.abc import Mapping
 import yaml
 
 from ansible_collections.genesyscloud.sso.plugins.plugin_utils.genesys_report import other_provider_warnings
+from ansible_collections.genesyscloud.sso.plugins.plugin_utils.genesys_handoff import handoff as _handoff
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 
@@ -228,12 +229,11 @@ def summary(configure, org='', provider_type='', mode='apply', failed=False, fai
         lines.append('ROLLED BACK: the provider was restored from %s' % r['backup_file'])
     elif r['backup_file']:
         lines.append('Backup of the previous provider: %s' % r['backup_file'])
-    if sp:
-        attrs = ['%s = %s' % (a.get('name'), a.get('value') or '?') for a in sp.get('attributes') or []
-                 if isinstance(a, Mapping) and a.get('required', True)]
-        lines.append('Enter at the IdP: ACS / single sign-on URL %s; single logout URL %s; audience / SP entity ID %s; '
-                     'attributes %s' % (sp.get('acs_url', '?'), sp.get('slo_url', '?'), sp.get('entity_id', '?'),
-                                        ', '.join(attrs) or 'email, OrganizationName'))
+    # the handoff to the IdP admin, from the provider as it ends (plugin_utils/genesys_handoff.py)
+    r['handoff'] = _handoff(configure, org=org, mode=mode, failed=failed, rolled_back=rolled_back,
+                            clients=clients_before)
+    if r['handoff']['state'] != 'none' or rolled_back:
+        lines.extend(r['handoff']['lines'])
     r['lines'] = lines
     return r
 

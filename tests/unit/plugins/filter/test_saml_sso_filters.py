@@ -42,7 +42,9 @@ def configure(**kw):
     result = dict(changed=True, changed_options=['issuer_uri'], diff=dict(before={'type': 'okta'}, after={}),
                   provider=dict(type='okta', id='p-1', name='Okta', enabled=True), certificates=[CERT],
                   service_provider=SP, backup_file='/b/acme_okta.json', providers=[],
-                  organization=dict(short_name='acme', id='o-1', name='Acme'))
+                  organization=dict(short_name='acme', id='o-1', name='Acme'),
+                  end_state=dict(type='okta', id='p-1', name='Okta', enabled=True, issuer_uri='http://www.okta.com/x',
+                                 relying_party_identifier='genesys.cloud.acme'))
     result.update(kw)
     return result
 
@@ -89,9 +91,16 @@ def test_summary_of_an_update_names_fields_certificates_backup_and_the_idp_value
     assert 'Certificate CN=idp (SHA-256 AA:BB): expires 2027-01-01T00:00:00Z (20 days, RENEW SOON)' in r['lines']
     assert 'Preserved OAuth clients after the change: all OK' in r['lines']
     assert 'Backup of the previous provider: /b/acme_okta.json' in r['lines']
-    assert r['lines'][-1] == ('Enter at the IdP: ACS / single sign-on URL https://login.mypurecloud.ie/saml; single '
-                              'logout URL https://login.mypurecloud.ie/saml/logout; audience / SP entity ID '
-                              'genesys.cloud.acme; attributes email = ?, OrganizationName = acme')
+    # the handoff (genesys_handoff): the provider as it ends, bindings, NameID, NameFormat, hints for its IdP family
+    assert r['lines'][-3] == ('Enter at the IdP (the provider as Genesys Cloud holds it now): ACS / single sign-on URL '
+                              'https://login.mypurecloud.ie/saml (binding HTTP-POST); single logout URL '
+                              'https://login.mypurecloud.ie/saml/logout (binding HTTP-Redirect, the default); audience / '
+                              'SP entity ID genesys.cloud.acme (the relying party identifier Genesys Cloud holds)')
+    assert r['lines'][-2].startswith('NameID: format urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress')
+    assert r['lines'][-2].endswith('email = the user\'s email address, OrganizationName = acme (a constant, '
+                                   'case-sensitive)')
+    assert r['lines'][-1].startswith('At Okta: ') and 'Value user.email' in r['lines'][-1]
+    assert r['handoff']['state'] == 'in_force' and r['handoff']['audience'] == 'genesys.cloud.acme'
 
 
 def test_summary_actions_created_unchanged_restored():

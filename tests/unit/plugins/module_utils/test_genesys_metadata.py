@@ -334,7 +334,10 @@ def test_fixture_values(case):
         assert cert.fingerprint.replace(':', '').lower() == digest
 
     assert result['name_identifier_formats'] == case['nameids']
-    assert result['name_identifier_format'] == (case['nameids'][0] if case['nameids'] else None)
+    # emailAddress is preferred when offered (an Okta metadata lists unspecified first), else the first one
+    email = [n for n in case['nameids'] if n == NID11 + 'emailAddress']
+    assert result['name_identifier_format'] == (email or case['nameids'] or [None])[0]
+    assert result['name_identifier_formats_preferred'] == email + [n for n in case['nameids'] if n not in email]
 
     expected_warnings = case.get('warnings', [])
     assert len(result['warnings']) == len(expected_warnings)
