@@ -215,3 +215,12 @@ def test_variant_file_is_a_flat_yaml_mapping_in_key_order():
     assert yaml.safe_load(text) == dict(strict_fields=True, read_lag_s=1.5, listing_ids='type', page_size=25)
     keys = [line.split(':')[0] for line in text.splitlines() if line and not line.startswith(('#', '-'))]
     assert keys == ['read_lag_s', 'listing_ids', 'page_size', 'strict_fields']
+
+
+@pytest.mark.parametrize('option', ['report_path', 'variant_file'])
+def test_an_output_path_that_is_a_directory_fails_before_any_request(option, tmp_path):
+    api = FakeIdpApi(providers=dict(okta=OKTA))
+    with pytest.raises(GenesysModuleFail) as failed:
+        run(api, **{option: str(tmp_path)})
+    assert failed.value.msg.startswith('%s %s is a directory' % (option, tmp_path))
+    assert api.log == []
