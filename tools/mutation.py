@@ -1,18 +1,16 @@
 #!/usr/bin/env python3
 """Mutation testing of the safety-critical code (``make mutation``), with mutmut, in a throwaway copy.
 
-What it mutates (single-expression mutants made by mutmut 3, pinned in requirements-dev.txt):
+What it mutates (single-expression mutants made by mutmut 3, pinned in requirements-dev.txt; FILES below):
 
-* ``plugins/module_utils/genesys_idp.py``      the domain (every function: lockout guard, ids and
-  paths, comparison, payloads, sanitising);
-* ``plugins/module_utils/genesys_client.py``   the client (every function: TLS defaults, URL checks,
-  grants, retries, error texts);
-* ``plugins/module_utils/genesys_idp_core.py`` the safety code of the provider core only: the write
-  path with the lockout guard (``_core``, ``_write``, ``core``), backup and restore (``_write_backup``,
-  ``load_backup``, ``_slug``), locating the object written (``_find_custom``, ``read_listed``,
-  ``reread``), the create preconditions, and whatever journal / lock / verify / restore functions the
-  core has (FILES below), the secret masking of genesys_common.py and the journal / org lock of
-  _genesys_txn.py.
+* ``plugins/module_utils/genesys_idp.py``      the domain, every function (lockout guard, ids and paths,
+  comparison, payloads, sanitising);
+* ``plugins/module_utils/genesys_client.py``   the client, every function (TLS defaults, URL checks,
+  redirects, grants, retries, masking of answers);
+* ``plugins/module_utils/genesys_common.py``   the secret masking (forms of a secret, masker, scrubbing);
+* ``plugins/module_utils/genesys_idp_core.py`` the provider core without its metadata/certificate helpers:
+  lockout guard, plan, write, verification, rollback, backup and restore checks, journal recovery;
+* ``plugins/module_utils/_genesys_txn.py``     the journal and the per-org lock.
 
 The test command is the unit suite (``tests/unit``); mutmut runs, for each mutant, only the unit tests
 that call the mutated function (it records that in a first, clean run).
@@ -98,7 +96,47 @@ STATUS_ORDER = ('killed', 'survived', 'timeout', 'no tests', 'suspicious', 'segf
 
 # Known survivors of the safety code: (file, function pattern, regex on the mutated line, explanation).
 # A survivor that matches none is listed as "NOT EXPLAINED" in the report.
-EXPLAINED = []
+IDP = 'plugins/module_utils/genesys_idp.py'
+CLI = 'plugins/module_utils/genesys_client.py'
+COM = 'plugins/module_utils/genesys_common.py'
+CORE = 'plugins/module_utils/genesys_idp_core.py'
+EXPLAINED = [
+    (IDP, 'lockout_check', r"before = dict\(name='PureCloud'",
+     'equivalent: the stand-in for the missing purecloud entry is only read by is_enabled(), which takes a missing '
+     'or None "disabled" as enabled; its name is never shown (the refusal for the Genesys Cloud login names no '
+     'provider)'),
+    (IDP, 'lockout_check', r'others_enabled\.append\(',
+     'equivalent: only whether another enabled provider exists decides; the names collected are never shown'),
+    (IDP, 'classify_entity', r"rsplit\('/', (1|2)?\)\[|\[\+1\]",
+     "equivalent: the last path segment is the same (a selfUri always has a '/', so the split has two parts)"),
+    (IDP, 'classify_entity', r"if \(self_uri\) or True|else 'XXXX'|or 'XXXX'",
+     "equivalent: an empty or 'XXXX' segment is no provider type either, so the entity is classified the same"),
+    (IDP, '_next_page_path', r"else 'XXXX'|\\x1F\\x7F",
+     "equivalent: 'XXXX' is refused exactly like '' (not the listing path); regex hex escapes are case-insensitive"),
+    (CORE, '_write_backup', r'json\.dump\(document, handle',
+     'formatting of the backup file only (indentation, key order): load_backup reads it the same'),
+    (CORE, '_write_backup', r'os\.open\(path, ',
+     'equivalent: 385 is 0o600, and without the mode the file is still chmod 0600 on the next line, inside the '
+     '0700 backup directory, before anything is written to it'),
+    (CORE, '*', r"getattr\(self\.run\.client, 'api_url', \)|getattr\(run\.client, 'api_url', \)",
+     'equivalent: every client (GenesysClient and the test fake) has api_url, so the default is never used'),
+    (CLI, 'GenesysClient._redirect_error', r"headers\.get\('(location|LOCATION)'\)",
+     'equivalent: the headers of a requests response are case-insensitive'),
+    (CLI, 'GenesysClient._resolve_urls', r"replace\('//api\.', '//login\.', ",
+     "equivalent: '//api.' occurs once in an https URL (right after the scheme), so the replace count does not "
+     "matter"),
+    (COM, '*', r"'UTF-8'|'ASCII'|\.decode\('ASCII'\)",
+     'equivalent: codec names are case-insensitive'),
+    (COM, 'report_secret', r"'stack', None\)",
+     'equivalent: None or () is () -- no running task, nothing to register'),
+    (COM, 'scrub', r'isinstance\(k, str\)\) or True|isinstance\(data, list\)\) or True',
+     'equivalent: scrub_text leaves a non-text key as it is, and type(data)(...) of a tuple is the same tuple()'),
+    (COM, 'SecretMasker.add', r'isinstance\(value, str\)\) and False',
+     'equivalent: str() of a text is the same text'),
+    (COM, 'SecretMasker.mask', r'v is None and isinstance\(v, bool\)|\(forms\) or True|copy\.copy\(rest\)',
+     'equivalent: remove_values() returns booleans unchanged and an empty set of forms masks nothing; scrub() '
+     'builds new containers, so a shallow copy is never shared with the caller'),
+]
 
 
 def function_of(mutant):
