@@ -421,8 +421,11 @@ options:
 notes:
   - The SAML ACS URL is per region, not per org, and the org is identified by the C(OrganizationName)
     attribute, so RV(service_provider) is what the IdP admin must enter.
-  - If O(relying_party_identifier) is not set, RV(service_provider.entity_id) suggests
-    C(genesys.cloud.<org short name>) (Genesys documents any unique string); set it in both places.
+  - RV(service_provider) holds the values of the provider as Genesys Cloud holds it when the task ends (after a
+    verified rollback, the restored one). If the provider holds no relying party identifier,
+    RV(service_provider.entity_id) is null and RV(service_provider.suggested_entity_id) suggests
+    C(genesys.cloud.<org short name>) (Genesys documents any unique string); set it as O(relying_party_identifier)
+    first, then enter the same value at the IdP.
 seealso:
   - module: genesyscloud.sso.genesys_identity_provider_info
 '''
@@ -670,25 +673,46 @@ service_provider:
       description: Single logout URL of Genesys Cloud.
       type: str
       sample: https://login.mypurecloud.ie/saml/logout
+    acs_binding:
+      description: The binding of the ACS URL, C(urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST).
+      type: str
+    slo_binding:
+      description: The provider's single logout binding as stored (null when it sets none).
+      type: str
     entity_id:
-      description: SP entity ID / audience - the provider's relying party identifier, else a suggestion.
+      description:
+        - SP entity ID / audience - the relying party identifier the provider holds; null when it holds none
+          (never a value Genesys Cloud does not hold).
       type: str
       sample: genesys.cloud.acme-prod
     audience:
       description: Same as RV(service_provider.entity_id).
       type: str
     entity_id_source:
-      description: V(relying_party_identifier), V(suggested) or V(unknown) (no identifier and no short name).
+      description: V(relying_party_identifier), or V(none) when the provider holds none.
+      type: str
+    suggested_entity_id:
+      description: C(genesys.cloud.<org short name>) when the provider holds no relying party identifier, else null.
+      type: str
+    name_id_format:
+      description: The provider's NameID format as a URN (null when it sets none).
       type: str
     name_id:
       description: What the NameID must carry.
       type: str
     organization_short_name:
-      description: The org short name (null when not known, see O(org_short_name)).
+      description:
+        - The org short name - O(org_short_name), the org read by the task, or the preserved clients' answer of
+          C(/api/v2/organizations/me); else one read of C(/api/v2/organizations/me) (null only when that fails).
       type: str
       sample: acme-prod
+    attribute_name_format:
+      description: The NameFormat of the attributes, C(urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified).
+      type: str
     attributes:
-      description: SAML attributes the IdP must send (C(email), C(OrganizationName), optional C(ServiceName)).
+      description:
+        - SAML attributes the IdP must send (C(email), C(OrganizationName), optional C(ServiceName)), each with
+          C(name), C(value), C(required), C(name_format) and C(description).
       type: list
       elements: dict
 providers:
