@@ -1,8 +1,10 @@
 """The ACS (POST /saml) and the SAML2-bearer grant behave like a correct SP, proven with pysaml2 as the IdP.
 
 pysaml2 (``saml2.server.Server``, signing through xmlsec1) builds every message here, so a sign-in proven in
-this file does not rest on the project's own test IdP agreeing with the project's own verifier. Each refusal
-has its own code (see the docstring of ``genesys_emulator/saml.py``). One emulator for the module.
+this file does not rest on the project's own test IdP agreeing with the project's own verifier; pysaml2's SP
+(``Saml2Client``) and python3-saml (strict) are the reference SPs: they decide the sign-in proofs and the
+wrapping variants the same way as the emulator. Each refusal has its own code (see the docstring of
+``genesys_emulator/saml.py``). One emulator for the module.
 """
 
 import base64
@@ -142,6 +144,44 @@ class ReferenceSP:
         return answer.get_subject().text if answer is not None else None
 
 
+class OneLoginSP:
+    """python3-saml (OneLogin, signing checks through the xmlsec binding) in strict mode: a second reference SP."""
+
+    def __init__(self, idp, acs_url):
+        from onelogin.saml2.settings import OneLogin_Saml2_Settings  # pylint: disable=import-outside-toplevel
+        post = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+        self.settings = OneLogin_Saml2_Settings({
+            "strict": True, "debug": False,
+            "sp": {"entityId": AUD1, "assertionConsumerService": {"url": acs_url, "binding": post}},
+            "idp": {"entityId": idp.entity_id, "x509cert": idp.certificate_b64,
+                    "singleSignOnService": {"url": "https://idp.p2.example/sso", "binding": post}},
+            "security": {"wantAssertionsSigned": False, "wantMessagesSigned": False,
+                         "rejectDeprecatedAlgorithm": False}}, sp_validation_only=True)
+        host = acs_url.split("://", 1)[1].split("/", 1)[0]
+        self.request = {"https": "on", "http_host": host, "script_name": "/saml"}
+
+    def accepts(self, message):
+        from onelogin.saml2.response import OneLogin_Saml2_Response  # pylint: disable=import-outside-toplevel
+        answer = OneLogin_Saml2_Response(self.settings, message)
+        try:
+            answer.is_valid(self.request, raise_exceptions=True)
+        except Exception:  # pylint: disable=broad-except
+            return None
+        return answer.get_nameid()
+
+
+class ReferenceSPs:
+    """Both reference SPs: ``accepts`` is the NameID when both sign the user in, None when both refuse."""
+
+    def __init__(self, idp, acs_url):
+        self.sps = [ReferenceSP(idp, acs_url), OneLoginSP(idp, acs_url)]
+
+    def accepts(self, message):
+        answers = [sp.accepts(message) for sp in self.sps]
+        assert len(set(answers)) == 1, "the reference SPs disagree: %s" % answers
+        return answers[0]
+
+
 @pytest.fixture(scope="module")
 def world(emu, http, tmp_path_factory):
     """Providers: generic (AUD1) and a second custom integration of the same IdP (same issuer and certificate,
@@ -181,7 +221,7 @@ def world(emu, http, tmp_path_factory):
                    "providers": {"okta": {"name": "Okta EC", "issuerURI": main.entity_id,
                                           "relyingPartyIdentifier": AUD1,
                                           "certificate": ec_cert.public_bytes(serialization.Encoding.PEM).decode()}}}])
-    return {"main": main, "other_key": other_key, "sp": ReferenceSP(main, acs_url), "no_rpi": no_rpi,
+    return {"main": main, "other_key": other_key, "sp": ReferenceSPs(main, acs_url), "no_rpi": no_rpi,
             "expired": expired, "second_id": second_id, "acs": acs_url}
 
 
@@ -206,7 +246,7 @@ def test_pysaml2_response_signs_in(http, world, signing):
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["result"] == "success" and body["provider"] == "generic" and body["email"] == USER[0]
-    assert world["sp"].accepts(message) == USER[0]  # the reference SP agrees
+    assert world["sp"].accepts(message) == USER[0]  # both reference SPs agree
 
 
 def test_second_integration_of_the_same_idp_signs_in(http, world):
@@ -219,10 +259,13 @@ def test_second_integration_of_the_same_idp_signs_in(http, world):
 
 
 def test_sha1_signature_accepted_by_default(http, world):
-    """pysaml2's own default is RSA-SHA1 with SHA-1 digests: the emulator's default policy accepts it."""
+    """pysaml2's own default is RSA-SHA1 with SHA-1 digests: the emulator's default policy accepts it (so do the
+    reference SPs, python3-saml with rejectDeprecatedAlgorithm off, its default)."""
     assert emu_saml.sha1_policy() == "accept"
-    resp = acs(http, world["main"].response(sign_alg=RSA_SHA1, digest_alg=SHA1))
+    message = world["main"].response(sign_alg=RSA_SHA1, digest_alg=SHA1)
+    resp = acs(http, message)
     assert resp.status_code == 200, resp.text
+    assert world["sp"].accepts(message) == USER[0]
 
 
 def test_audience_checked_when_relying_party_identifier_is_empty(http, world):
@@ -250,8 +293,10 @@ def test_audience_of_no_integration(http, world):
 
 def test_destination(http, world):
     wrong = "https://login.mypurecloud.com/saml"
-    reason = refused(acs(http, world["main"].response(destination=wrong)), "destination.mismatch")
+    message = world["main"].response(destination=wrong)
+    reason = refused(acs(http, message), "destination.mismatch")
     assert wrong in reason and world["acs"] in reason
+    assert world["sp"].sps[1].accepts(message) is None  # python3-saml refuses it too
 
 
 def test_recipient(http, world):
@@ -422,12 +467,13 @@ def test_signature_wrapping_refused(http, world, variant):
     resp = acs(http, message)
     refused(resp, WRAPPING[variant])
     assert "mallory" not in resp.text
-    assert world["sp"].accepts(message) is None  # pysaml2's SP refuses it too
+    assert world["sp"].accepts(message) is None  # pysaml2's and python3-saml's SPs refuse it too
 
 
 @pytest.mark.parametrize("case", ["wrong_key", "audience", "tampered", "unsigned", "status"])
-def test_refusals_agree_with_the_reference_sp(http, world, case):
-    """Each refusal of the emulator is one pysaml2's SP makes too (so none is the emulator agreeing with itself)."""
+def test_refusals_agree_with_the_reference_sps(http, world, case):
+    """Each refusal of the emulator is one pysaml2's and python3-saml's SPs make too (so none is the emulator
+    agreeing with itself). Destination: python3-saml refuses a wrong one; pysaml2 (unsolicited) does not check it."""
     if case == "wrong_key":
         message = world["other_key"].response()
     elif case == "audience":
