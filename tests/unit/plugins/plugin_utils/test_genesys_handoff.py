@@ -111,9 +111,14 @@ def converged(**end):
                 organization=dict(short_name='acme-prod', id='o-1', name='Acme'))
 
 
+_SCHEMA = []
+
+
 def metadata_schema():
-    """The OASIS SAML 2.0 metadata XSD as pysaml2 ships it (no download at test time)."""
-    xmlschema = pytest.importorskip('xmlschema')
+    """The OASIS SAML 2.0 metadata XSD as pysaml2 ships it (no download at test time), built once."""
+    if _SCHEMA:
+        return _SCHEMA[0]
+    import xmlschema
     schemas = resource_files('saml2.data.schemas')
     locations = {
         'http://www.w3.org/XML/1998/namespace': str(schemas.joinpath('xml.xsd')),
@@ -121,8 +126,9 @@ def metadata_schema():
         'http://www.w3.org/2001/04/xmlenc#': str(schemas.joinpath('xenc-schema.xsd')),
         'urn:oasis:names:tc:SAML:2.0:assertion': str(schemas.joinpath('saml-schema-assertion-2.0.xsd')),
     }
-    return xmlschema.XMLSchema(str(schemas.joinpath('saml-schema-metadata-2.0.xsd')), locations=locations,
-                               allow='sandbox')
+    _SCHEMA.append(xmlschema.XMLSchema(str(schemas.joinpath('saml-schema-metadata-2.0.xsd')), locations=locations,
+                                       allow='sandbox'))
+    return _SCHEMA[0]
 
 
 # ------------------------------------------------------------------------------------------ values and lines
@@ -226,8 +232,7 @@ def test_sp_metadata_is_valid_saml_metadata_and_pysaml2_loads_it():
     xml = sp_metadata_xml(h)
     metadata_schema().validate(xml)  # raises on any schema violation
 
-    mdstore = pytest.importorskip('saml2.mdstore')
-    from saml2 import attribute_converter, config
+    from saml2 import attribute_converter, config, mdstore
     store = mdstore.MetadataStore(attribute_converter.ac_factory(), config.Config())
     store.load('inline', xml)
     entity = 'genesys.cloud.acme-prod'
