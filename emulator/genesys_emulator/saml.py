@@ -92,9 +92,11 @@ def sha1_policy():
     """What the emulator does with RSA-SHA1 / SHA-1 digests: ``accept`` (default) or ``refuse``.
 
     Decision: accept. No Genesys Cloud source (help articles for ADFS, Okta, generic, Ping; the API; Terraform)
-    tells admins to move an IdP off SHA-1, while ADFS, Okta and Entra still offer it; a platform that refused it
-    would say so in its setup articles. The opposite (``refuse``) is a variant: ``GENESYS_EMULATOR_SAML_SHA1``
-    in the emulator's environment or :func:`set_sha1_policy` (``--variant saml_sha1=refuse``).
+    says SHA-1 signatures are refused, while ADFS, Okta and Entra still offer them; the one hint the other way is
+    the Ping article's setup table ("Signing Algorithm: Select RSA_SHA256", PingOne's default anyway), an
+    instruction rather than a statement that anything else fails. The opposite (``refuse``) is a variant:
+    ``GENESYS_EMULATOR_SAML_SHA1`` in the emulator's environment or :func:`set_sha1_policy`
+    (``--variant saml_sha1=refuse``); either way SHA-1 has its own code, never "does not verify".
     """
     value = SETTINGS["sha1"] or os.environ.get(SHA1_ENV) or "accept"
     value = value.strip().lower()
