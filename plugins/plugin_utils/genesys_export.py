@@ -35,6 +35,11 @@ from collections.abc import Mapping
 
 import yaml
 
+try:
+    from ansible.parsing.vault import VaultHelper as _VAULT_HELPER
+except ImportError:  # ansible-core < 2.19: vaulted values are AnsibleVaultEncryptedUnicode
+    _VAULT_HELPER = None
+
 from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp import (
     ALL_TYPES,
     BOOL_FIELDS,
@@ -61,6 +66,29 @@ class _Template(str):
     """A placeholder the export writes on purpose (``{{ lookup(...) }}``): never tagged ``!unsafe``."""
 
 
+class _Vault(str):
+    """The ciphertext of a value the inventory holds vault-encrypted: written back as the same ``!vault`` block."""
+
+
+def vault_ciphertext(value):
+    """The Ansible Vault ciphertext of ``value`` when the inventory holds it vault-encrypted, else None.
+
+    ansible-core >= 2.19 tags a decrypted value with its ciphertext (``VaultHelper.get_ciphertext``); older cores
+    keep an ``AnsibleVaultEncryptedUnicode`` with ``_ciphertext``. The value itself is never looked at.
+    """
+    if _VAULT_HELPER is not None:
+        try:
+            text = _VAULT_HELPER.get_ciphertext(value, with_tags=False)
+        except Exception:  # pylint: disable=broad-except  # not a vaulted value
+            text = None
+        if text:
+            return str(text)
+    data = getattr(value, '_ciphertext', None) if type(value).__name__ == 'AnsibleVaultEncryptedUnicode' else None
+    if data:
+        return data.decode('ascii', 'replace') if isinstance(data, bytes) else str(data)
+    return None
+
+
 class _Dumper(yaml.SafeDumper):
     pass
 
@@ -75,14 +103,25 @@ def _represent_template(dumper, data):
     return dumper.represent_scalar(u'tag:yaml.org,2002:str', str(data), style='"')
 
 
+def _represent_vault(dumper, data):
+    return dumper.represent_scalar(u'!vault', str(data).strip() + '\n', style='|')
+
+
 _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(_Template, _represent_template)
+_Dumper.add_representer(_Vault, _represent_vault)
 
 
 def _plain(value):
-    """``value`` as plain Python data (str subclasses such as Ansible's unsafe text become str)."""
-    if isinstance(value, _Template):
+    """``value`` as plain Python data (str subclasses such as Ansible's unsafe text become str).
+
+    A vault-encrypted value of the inventory becomes its ciphertext (written back as ``!vault``), never its text.
+    """
+    if isinstance(value, (_Template, _Vault)):
         return value
+    ciphertext = vault_ciphertext(value)
+    if ciphertext:
+        return _Vault(ciphertext)
     if isinstance(value, Mapping):
         return dict((str(k), _plain(v)) for k, v in value.items())
     if isinstance(value, (list, tuple)):
@@ -237,6 +276,9 @@ def export_inputs(values, spec_path, org_key):
         spec = main[name] or {}
         value = values[name]
         if spec.get('no_log'):
+            if vault_ciphertext(value):
+                inputs[name] = _Vault(vault_ciphertext(value))
+                continue
             if value in (None, ''):
                 continue
             env_name = '%s%s_%s' % (ENV_PREFIX, org_key, env_key(name[len('saml_sso_'):]))
@@ -255,6 +297,9 @@ def export_inputs(values, spec_path, org_key):
                     continue
                 item = dict(item)
                 for key in secret_keys:
+                    if vault_ciphertext(item.get(key)):
+                        item[key] = _Vault(vault_ciphertext(item[key]))
+                        continue
                     if item.get(key) in (None, ''):
                         continue
                     env_name = '%s%s_%s_%s' % (ENV_PREFIX, org_key, keys[index], env_key(key.replace('client_', '')))
@@ -324,6 +369,9 @@ def export_org(values, spec_path, org, provider=None, providers=None, organizati
         lines.append('# Not managed by this file (the role configures one provider per org): %s.' % _label(other))
     for note in notes:
         lines.append('# Note: %s.' % note)
+    if _has_vault(inputs):
+        lines.append('# Values your inventory holds vault-encrypted are written back as the same !vault ciphertext: '
+                     'run with the same vault password (--ask-vault-pass or --vault-id).')
     if env:
         lines.append('# Secrets are not exported. Before running a playbook on this inventory, set:')
         for env_name, what in env:
@@ -334,6 +382,14 @@ def export_org(values, spec_path, org, provider=None, providers=None, organizati
     files.insert(0, dict(path='host_vars/%s.yml' % host, content=text))
     return dict(host=host, org=str(org), files=files, env=[e[0] for e in env], provider=described, notes=notes,
                 adopted=bool(provider))
+
+
+def _has_vault(value):
+    if isinstance(value, Mapping):
+        return any(_has_vault(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_vault(v) for v in value)
+    return isinstance(value, _Vault) or bool(vault_ciphertext(value))
 
 
 def inventory_text(exports):

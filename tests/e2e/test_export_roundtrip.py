@@ -127,7 +127,15 @@ def test_export_then_check_reports_no_change_on_every_type(emu, tmp_path):
         'saml_sso_backup_dir': str(tmp_path / 'backups'), 'saml_sso_lock_dir': str(tmp_path / 'locks'),
         'saml_sso_settle_delay': 0.2, 'saml_sso_export_dir': str(export_dir)}}}
 
-    audit = run_playbook(AUDIT, inventory=audit_inventory, args=['--forks', '13'])
+    # one secret kept in Ansible Vault (the others as plain values): the export writes back the same ciphertext
+    hosts['export-okta']['saml_sso_preserved_clients'][0]['client_secret'] = VAULT_MARK
+    password_file = tmp_path / 'vault-password'
+    password_file.write_text(VAULT_PASSWORD)
+    vault_args = ['--vault-password-file', str(password_file), '--forks', '13']
+
+    # the audit under --check: it writes nothing to the orgs, the export files all the same
+    audit = run_playbook(AUDIT, inventory=_with_vault(audit_inventory, 'export-okta-bot-secret'), check=True,
+                         args=vault_args)
     assert audit.rc == 0, audit.stdout[-3000:] + audit.stderr[-2000:]
     assert writes(emu.requests()) == []
     secrets = secrets_of(SEED)
@@ -184,12 +192,14 @@ def test_export_then_check_reports_no_change_on_every_type(emu, tmp_path):
             assert '"weird org/../x"' in text      # the comment names the host (quoted)
     assert not os.path.exists('/tmp/pwned-by-export')
     assert 'GENESYSCLOUD_SSO_EXPORT_OKTA_CLIENT_SECRET' in env
-    assert 'GENESYSCLOUD_SSO_EXPORT_OKTA_REPORTING_BOT_SECRET' in env
+    assert 'GENESYSCLOUD_SSO_EXPORT_ADFS_REPORTING_BOT_SECRET' in env
+    okta = (export_dir / 'host_vars' / 'export-okta.yml').read_text()
+    assert 'REPORTING_BOT_SECRET' not in okta and 'client_secret: !vault |' in okta   # vaulted in, vaulted out
 
     # --- the round trip: configure_sso.yml --check on the exported inventory changes nothing on any org
     emu.clear_requests()
     check = run_playbook(CONFIGURE, inventory=str(export_dir / 'inventory.yml'), check=True, diff=True, env=env,
-                         args=['--forks', '13'])
+                         args=vault_args)
     assert check.rc == 0, check.stdout[-4000:] + check.stderr[-2000:]
     found = summaries(check)
     assert sorted(found) == exported_hosts
@@ -203,6 +213,26 @@ def test_export_then_check_reports_no_change_on_every_type(emu, tmp_path):
     assert not os.path.exists('/tmp/pwned-by-export')
 
 
+VAULT_MARK = 'VAULTED-VALUE-GOES-HERE'
+VAULT_PASSWORD = 'export-test-vault-password'
+
+
+def _with_vault(inventory, secret):
+    """The inventory as YAML text, with ``VAULT_MARK`` replaced by ``secret`` encrypted with ``VAULT_PASSWORD``."""
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
+    block = VaultLib([('default', VaultSecret(VAULT_PASSWORD.encode()))]).encrypt(secret).decode('ascii')
+    lines = []
+    for line in yaml.safe_dump(inventory, sort_keys=False).splitlines():
+        if VAULT_MARK in line:
+            indent = len(line) - len(line.lstrip(' -')) + 2
+            lines.append(line.replace(VAULT_MARK, '!vault |'))
+            lines.extend(' ' * indent + part for part in block.splitlines())
+        else:
+            lines.append(line)
+    return '\n'.join(lines) + '\n'
+
+
 class _Unsafe(str):
     pass
 
@@ -212,3 +242,4 @@ class _UnsafeLoader(yaml.SafeLoader):
 
 
 _UnsafeLoader.add_constructor(u'!unsafe', lambda loader, node: _Unsafe(loader.construct_scalar(node)))
+_UnsafeLoader.add_constructor(u'!vault', lambda loader, node: {'vault': loader.construct_scalar(node)})

@@ -244,3 +244,46 @@ def test_the_filters_are_registered_under_their_documented_names_and_mark_their_
     result = filters['sso_export'](_values(), SPECS, org='acme', provider={}, providers=[])
     assert result['host'] == 'acme' and result['adopted'] is False
     assert 'genesys_orgs' in filters['sso_export_inventory']([result, None])
+
+
+def _vault_loader(password):
+    from ansible.parsing.vault import VaultSecret
+    loader = DataLoader()
+    loader.set_vault_secrets([('default', VaultSecret(password))])
+    return loader
+
+
+def test_a_vault_encrypted_value_is_written_back_as_the_same_ciphertext_never_as_its_text(tmp_path, monkeypatch):
+    from ansible.parsing import vault as vault_module
+    password = b'vault-password-for-the-test'
+    secrets = [('default', vault_module.VaultSecret(password))]
+    vault = vault_module.VaultLib(secrets)
+    if hasattr(vault_module, 'VaultSecretsContext'):  # ansible-core >= 2.19: what ansible-playbook sets up
+        monkeypatch.setattr(vault_module.VaultSecretsContext, '_current', vault_module.VaultSecretsContext(secrets))
+    blocks = dict((name, vault.encrypt(text).decode('ascii')) for name, text in
+                  (('secret', SECRETS[0]), ('client_id', 'vaulted-admin-id'), ('bot', SECRETS[1])))
+
+    def indent(text):
+        return '\n'.join('      ' + line for line in text.splitlines())
+    source = tmp_path / 'inventory_vars.yml'
+    source.write_text(
+        'saml_sso_client_secret: !vault |\n%s\nsaml_sso_client_id: !vault |\n%s\n'
+        'saml_sso_preserved_clients:\n  - name: bot\n    client_id: bot-id\n    client_secret: !vault |\n%s\n'
+        % (indent(blocks['secret']).replace('      ', '  ', 1).replace('\n      ', '\n  '),
+           indent(blocks['client_id']).replace('      ', '  ', 1).replace('\n      ', '\n  '),
+           indent(blocks['bot'])))
+    loaded = _vault_loader(password).load_from_file(str(source))
+    assert str(loaded['saml_sso_client_secret']) == SECRETS[0]     # the inventory as Ansible reads it
+    result = ex.export_org(_values(**loaded), SPECS, 'acme', provider=None, providers=[])
+    text = result['files'][0]['content']
+    for plain in (SECRETS[0], SECRETS[1], 'vaulted-admin-id'):
+        assert plain not in text
+    assert result['env'] == []                                      # nothing to set: the vault holds them
+    assert 'written back as the same !vault ciphertext' in text
+    exported = tmp_path / 'host_vars.yml'
+    exported.write_text(text)
+    again = _vault_loader(password).load_from_file(str(exported))
+    assert str(again['saml_sso_client_secret']) == SECRETS[0]
+    assert str(again['saml_sso_client_id']) == 'vaulted-admin-id'
+    assert str(again['saml_sso_preserved_clients'][0]['client_secret']) == SECRETS[1]
+    assert again['saml_sso_preserved_clients'][0]['client_id'] == 'bot-id'
