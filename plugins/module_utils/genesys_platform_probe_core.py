@@ -387,7 +387,8 @@ class Probe:
     def create(self):
         self.pem = make_probe_certificate(self.name)
         self.refused_fields = []
-        for dummy in range(len(PROBE_FIELDS) + 1):
+        minimal = False
+        for dummy in range(len(PROBE_FIELDS) + 2):
             body = self.body()
             try:
                 status, data = self.client.request('POST', API_BASE, body=body)
@@ -396,20 +397,32 @@ class Probe:
                 if err.status == 400 and field in dict(PROBE_FIELDS) and field not in self.refused_fields:
                     self.refused_fields.append(field)
                     continue
+                if err.status == 400 and not minimal:
+                    # refused without naming a field: once more with the required fields only
+                    minimal = True
+                    self.notes.append('The create with every field of the custom family was refused (HTTP 400 %s: '
+                                      '%s); the probe created the provider with the required fields only, so the '
+                                      'kept fields were not probed.' % (err.code, err.message[:200]))
+                    self.refused_fields = [f for f, dummy in PROBE_FIELDS]
+                    continue
                 if err.status is None:
                     # the outcome is unknown: the provider may exist; the cleanup looks for it by name
                     self.created = None
                 raise to_module_fail(err, **self._partial())
             break
         data = data if isinstance(data, dict) else {}
-        self.created_id = data.get('id')
         self.created = True
         self.sent = body
         self.create_answer = data
-        if not self.created_id:
-            raise GenesysModuleFail('Genesys Cloud created the probe provider %s but its answer carries no id; the '
-                                    'cleanup looks for it by name.' % self.name, **self._partial())
-        check_listing_entity(1, dict(id=self.created_id))
+        ident = data.get('id')
+        try:
+            check_listing_entity(1, dict(id=ident))
+        except GenesysModuleFail:
+            ident = None
+        if not ident:
+            raise GenesysModuleFail('Genesys Cloud created the probe provider %s but its answer carries no usable id; '
+                                    'the cleanup looks for it by name.' % self.name, **self._partial())
+        self.created_id = ident
         return data
 
     # ---- step 4: lags
@@ -545,14 +558,25 @@ class Probe:
         if self.created is False:
             return
         ids = [self.created_id] if self.created_id else []
-        if not ids:
+        start = self.clock()
+        while not ids:
+            # found by its unique name; the listing may lag behind the create, so it is read for a while
             try:
                 ids = [e.get('id') for e in self.listing() if e.get('name') == self.name and e.get('id')]
             except GenesysModuleFail as exc:
                 self.leftovers.append(dict(name=self.name, id=None, reason=exc.msg))
                 return
+            if ids or self.clock() - start > CLEANUP_WAIT:
+                break
+            self.sleep(min(POLL_MAX, max(1.0, (self.clock() - start) / 5.0)))
+        if not ids:
+            self.notes.append('The create of %s had an unknown outcome and no provider of that name was listed within '
+                              '%d s: check Admin > Single Sign-on for it.' % (self.name, CLEANUP_WAIT))
         for ident in ids:
-            self.delete_one(ident)
+            try:
+                self.delete_one(ident)
+            except (GenesysModuleFail, GenesysError) as exc:
+                self.leftovers.append(dict(name=self.name, id=ident, reason=getattr(exc, 'msg', None) or str(exc)))
 
     def delete_one(self, ident):
         path = provider_path(CUSTOM_TYPE, ident)
@@ -571,7 +595,10 @@ class Probe:
                     self.measurements.setdefault('deleted', []).append(dict(id=ident, status=status))
                     return True
                 # 404: not there (yet: a create may not have reached every node); gone when a read agrees
-                read_status, dummy = self.client.request('GET', path, expect_404=True)
+                try:
+                    read_status, dummy = self.client.request('GET', path, expect_404=True)
+                except GenesysError as err:
+                    read_status, reason = None, err.describe()
                 if read_status == 404 and self.clock() - start > min(CLEANUP_WAIT, 5.0):
                     self.deleted = True
                     self.measurements.setdefault('deleted', []).append(dict(id=ident, status=404))

@@ -27,6 +27,12 @@ from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.genesy
 OKTA = dict(name='Okta', issuerURI='http://www.okta.com/x', ssoTargetURI='https://acme.okta.com/sso', disabled=True)
 
 
+@pytest.fixture(autouse=True)
+def _one_certificate(monkeypatch):
+    """A cached RSA certificate instead of a fresh key per run (the e2e tests use the real one)."""
+    monkeypatch.setattr(probe, 'make_probe_certificate', lambda name: make_cert('probe.example', kind='rsa'))
+
+
 class Clock:
     def __init__(self):
         self.now = 1000.0
@@ -224,3 +230,47 @@ def test_an_output_path_that_is_a_directory_fails_before_any_request(option, tmp
         run(api, **{option: str(tmp_path)})
     assert failed.value.msg.startswith('%s %s is a directory' % (option, tmp_path))
     assert api.log == []
+
+
+class RefusesFullBody(FakeIdpApi):
+    """A platform that refuses (400, no field named) a create carrying the optional fields."""
+
+    def request(self, method, path, body=None, query=None, expect_404=False, headers=None):
+        if method == 'POST' and 'providerName' in (body or {}):
+            raise GenesysError(status=400, code='bad.request', message='invalid request', method=method, path=path)
+        return FakeIdpApi.request(self, method, path, body=body, query=query, expect_404=expect_404, headers=headers)
+
+
+class LostCreateAnswer(FakeIdpApi):
+    """The create lands, but its answer is lost (a connection reset after the request was sent), and the listing
+    shows the new provider only from its third read on (listing lag)."""
+
+    hidden_listings = 2
+
+    def request(self, method, path, body=None, query=None, expect_404=False, headers=None):
+        answer = FakeIdpApi.request(self, method, path, body=body, query=query, expect_404=expect_404, headers=headers)
+        if method == 'POST':
+            raise GenesysError(status=None, code='connection.error', message='connection reset', method=method,
+                               path=path)
+        if method == 'GET' and path == '/api/v2/identityproviders' and self.custom and self.hidden_listings > 0:
+            self.hidden_listings -= 1
+            answer = (answer[0], dict(answer[1], entities=[e for e in answer[1]['entities'] if e['id'] not in self.custom]))
+        return answer
+
+
+def test_a_create_refused_with_every_field_is_retried_with_the_required_ones():
+    api = RefusesFullBody(providers=dict(okta=OKTA))
+    result = run(api)
+    assert result['provider']['deleted'] is True and api.custom == {}
+    assert 'required fields only' in result['report']['notes'][0]
+    fields = result['report']['measurements']['custom_fields']
+    assert fields['kept'] == [] and fields['dropped'] == [] and len(fields['refused_on_create']) == len(probe.PROBE_FIELDS)
+    assert 'certificate_echo' in result['variants']
+
+
+def test_a_create_with_an_unknown_outcome_is_found_by_name_and_deleted():
+    api = LostCreateAnswer(providers=dict(okta=OKTA))
+    with pytest.raises(GenesysModuleFail) as failed:
+        run(api)
+    assert 'connection reset' in failed.value.msg and 'The probe provider was deleted' in failed.value.msg
+    assert api.custom == {} and [w[0] for w in api.writes()] == ['POST', 'DELETE']
