@@ -207,13 +207,24 @@ def test_probe_refused_without_the_flag_or_at_29_providers_writes_nothing(emu, t
 
 
 def test_probe_check_mode_reads_only(emu, tmp_path):
+    # the playbook in check mode: no flag needed, reads only, says what it would do, writes no file
+    out = tmp_path / 'check'
+    out.mkdir()
+    res = run_playbook(PLAYBOOK, check=True, extra_vars={
+        'probe_output_dir': str(out), 'saml_sso_api_url': emu.url, 'saml_sso_login_url': emu.url,
+        'saml_sso_ca_path': emu.ca_path, 'saml_sso_client_id': 'probe-small-admin', 'saml_sso_client_secret': SECRET})
+    assert res.rc == 0, res.stdout + res.stderr
+    assert 'would create the disabled custom provider' in res.stdout
+    assert os.listdir(str(out)) == [] and writes(emu, 'probe-small') == []
+    assert [r['method'] for r in emu.requests(org='probe-small') if r['path'].startswith('/api/')] == ['GET'] * 13
+    emu.clear_requests()
     result = run_core(params(emu, 'probe-small', i_understand_this_writes=False,
                              report_path=str(tmp_path / 'r.json'), variant_file=str(tmp_path / 'v.yml')),
                       check_mode=True)
     assert 'would create the disabled custom provider' in result['msg']
     assert [p['type'] for p in result['listing_shapes']['per_type']] == ['okta', 'purecloud']
     assert writes(emu, 'probe-small') == []
-    assert os.listdir(str(tmp_path)) == []
+    assert sorted(os.listdir(str(tmp_path))) == ['check']
 
 
 def test_probe_deletes_its_provider_when_a_step_fails(emu, tmp_path):
