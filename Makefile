@@ -35,6 +35,9 @@ deps:
 	@command -v shellcheck >/dev/null || { if [ "$$(id -u)" = 0 ]; then \
 	  (apt-get update -qq && apt-get install -y -qq shellcheck) >/dev/null; \
 	  else echo "shellcheck missing: install it (apt-get install shellcheck)"; fi; }
+	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
+	  else echo "chromium missing: install it (apt-get install chromium) for the HTML report test"; fi; }
 	@command -v xmlsec1 >/dev/null || { if [ "$$(id -u)" = 0 ]; then \
 	  (apt-get update -qq && apt-get install -y -qq xmlsec1) >/dev/null; \
 	  else echo "xmlsec1 missing: install it (apt-get install xmlsec1)"; fi; }

@@ -416,8 +416,10 @@ def verify(store, b64_text, expect_org=None, check_user=True, acs_url=None, toke
     if root.tag == RESPONSE_TAG and root.get("Destination") is not None and acs_url is not None:
         if _norm_url(root.get("Destination")) not in {_norm_url(u) for u in (acs_url, token_url) if u}:
             raise SamlError(403, "destination.mismatch",
-                            "the Response's Destination %r is not this ACS URL %r: enter %s as the IdP's ACS / "
-                            "single sign-on URL" % (root.get("Destination")[:200], acs_url, acs_url))
+                            "the Response's Destination %r is not this ACS URL %r%s: enter %s as the IdP's ACS / "
+                            "single sign-on URL" % (root.get("Destination")[:200], acs_url,
+                                                    (" (nor the token URL %r)" % token_url) if token_url else "",
+                                                    acs_url))
     assertion = _find_assertion(root)
     issuer = _issuer(root, assertion)
     if not issuer:
@@ -447,7 +449,8 @@ def verify(store, b64_text, expect_org=None, check_user=True, acs_url=None, toke
         for cert in certs:
             try:
                 pem = certificate_pem(cert)
-            except ValidationError:
+                load_certificate(pem)
+            except ValidationError:  # not a certificate (a seed can hold anything): not a key to try
                 failures.setdefault("unusable", rec)
                 continue
             if pem not in cache:

@@ -221,6 +221,10 @@ def world(emu, http, tmp_path_factory):
                    "providers": {"okta": {"name": "Okta EC", "issuerURI": main.entity_id,
                                           "relyingPartyIdentifier": AUD1,
                                           "certificate": ec_cert.public_bytes(serialization.Encoding.PEM).decode()}}}])
+    emu.add_orgs([{"name": "junk-org", "users": [{"email": USER[0], "password": "pw"}],
+                   "providers": {"okta": {"name": "Okta junk", "issuerURI": main.entity_id,
+                                          "relyingPartyIdentifier": AUD1,
+                                          "certificate": base64.b64encode(b"not a certificate").decode()}}}])
     return {"main": main, "other_key": other_key, "sp": ReferenceSPs(main, acs_url), "no_rpi": no_rpi,
             "expired": expired, "second_id": second_id, "acs": acs_url}
 
@@ -284,6 +288,11 @@ def test_wrong_key(http, world):
     # a certificate of another key type (EC) than the signature (RSA) is a wrong key too, not a malformed signature
     reason = refused(acs(http, world["main"].response(org="ec-org")), "invalid.signature")
     assert "Okta EC" in reason
+
+
+def test_configured_certificate_that_is_no_certificate(http, world):
+    reason = refused(acs(http, world["main"].response(org="junk-org")), "no.certificate")
+    assert "Okta junk" in reason
 
 
 def test_audience_of_no_integration(http, world):
