@@ -24,7 +24,9 @@ if [ ! -x "$PY" ] || [ ! -x "$VENV/bin/ansible-playbook" ]; then
     exit 1
 fi
 
-say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Bold headings only on a terminal (and not with NO_COLOR): `make demo > demo.log` gets plain text, no ANSI codes.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then BOLD=$'\033[1m' PLAIN=$'\033[0m'; else BOLD='' PLAIN=''; fi
+say() { printf '\n%s==> %s%s\n' "$BOLD" "$*" "$PLAIN"; }
 info() { printf '    %s\n' "$*"; }
 die() { printf '\ndemo FAILED: %s\n' "$*" >&2; exit 1; }
 
@@ -36,6 +38,8 @@ mkdir -p .collections/ansible_collections/genesyscloud
 [ -e .collections/ansible_collections/genesyscloud/sso ] || ln -s ../../.. .collections/ansible_collections/genesyscloud/sso
 export ANSIBLE_COLLECTIONS_PATH="$ROOT/.collections"
 export ANSIBLE_PYTHON_INTERPRETER="$PY"
+# The playbook logs in build/demo/ are files: no colour codes in them (ANSIBLE_FORCE_COLOR would override NOCOLOR).
+unset ANSIBLE_FORCE_COLOR
 export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_DEPRECATION_WARNINGS=0
 # The role emits each org's summary with set_stats (what AWX shows as artifacts); print it at the end of a run.
 export ANSIBLE_SHOW_CUSTOM_STATS=1

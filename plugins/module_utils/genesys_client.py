@@ -56,6 +56,13 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common im
     report_secret,
 )
 
+# What a missing runtime library tells the user: Ansible's generic "Failed to import the required Python library"
+# does not say that the collection brings its own requirements file.
+REQUIREMENTS_HINT = ("The genesyscloud.sso collection needs it: install the collection's requirements: pip install -r "
+                     "requirements.txt (requests, cryptography, defusedxml), with the pip of the Python above; the "
+                     "file is at the root of the installed collection (ansible_collections/genesyscloud/sso/"
+                     "requirements.txt)")
+
 COLLECTION_VERSION = '1.0.0'
 USER_AGENT = 'genesyscloud.sso/%s (Ansible collection)' % COLLECTION_VERSION
 
@@ -380,7 +387,7 @@ class GenesysClient:
 
     def __init__(self, params, warn=None, sleep=time.sleep, rng=None, session=None, on_secret=None):
         if not HAS_REQUESTS:
-            raise GenesysError(code='missing.library', message=missing_required_lib('requests'), hint='')
+            raise GenesysError(code='missing.library', message=missing_required_lib('requests'), hint=REQUIREMENTS_HINT)
         self.params = params = dict(params)
         self._warn = warn or (lambda msg: None)
         self._on_secret = on_secret

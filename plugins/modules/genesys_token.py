@@ -40,6 +40,9 @@ attributes:
   diff_mode:
     description: Nothing changes, so there is no diff.
     support: none
+requirements:
+  - requests (with the collection's other requirements, C(pip install -r requirements.txt) from the root of the
+    installed collection)
 options:
   grant_type:
     description:

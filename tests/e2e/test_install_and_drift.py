@@ -183,3 +183,151 @@ def test_emulator_serves_the_roles_in_the_platform_shape(emu):
     denied = requests.get(emu.url + '/api/v2/authorization/roles/' + role_id,
                           headers={'Authorization': 'Bearer ' + token}, verify=emu.ca_path, timeout=30)
     assert denied.status_code == 403 and denied.json()['code'] == 'missing.any.permissions'
+
+
+# ------------------------------------------------------------------ item 8 (install like a user)
+
+SHOW_FILES_PLAYBOOK = """
+- name: What the example inventory reads from its files/ folder
+  hosts: acme_staging,acme_eu
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Show the file contents the inventory looked up
+      ansible.builtin.debug:
+        msg: "{{ (saml_sso_provider.certificates | default([''])) | first if inventory_hostname == 'acme_staging'
+                 else saml_sso_provider.idp_metadata }}"
+"""
+
+TOKEN_PLAYBOOK = """
+- name: A module of the installed collection on a Python without requests
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Get a token
+      genesyscloud.sso.genesys_token:
+        api_url: https://127.0.0.1:9
+        login_url: https://127.0.0.1:9
+        client_id: someone
+        client_secret: not-a-real-secret-4711
+"""
+
+
+def _run(cmd, env, cwd, timeout=240):
+    proc = subprocess.run(cmd, env=env, cwd=str(cwd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, timeout=timeout)
+    return proc.returncode, proc.stdout
+
+
+@pytest.fixture(scope='module')
+def installed(tmp_path_factory):
+    """The collection built with ansible-galaxy from this tree and installed into a temporary directory."""
+    tmp = tmp_path_factory.mktemp('install')
+    env = base_env({'ANSIBLE_COLLECTIONS_PATH': str(tmp / 'none'), 'ANSIBLE_CALLBACKS_ENABLED': None,
+                    'ANSIBLE_CALLBACK_PLUGINS': None})
+    rc, out = _run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'build', '--force', '--output-path',
+                    str(tmp / 'dist'), REPO], env, tmp)
+    assert rc == 0, out
+    tarball = glob.glob(str(tmp / 'dist' / 'genesyscloud-sso-*.tar.gz'))[0]
+    rc, out = _run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'install', '--force', '-p',
+                    str(tmp / 'collections'), tarball], env, tmp)
+    assert rc == 0, out
+    root = tmp / 'collections' / 'ansible_collections' / 'genesyscloud' / 'sso'
+    env['ANSIBLE_COLLECTIONS_PATH'] = str(tmp / 'collections')
+    return dict(tmp=tmp, tarball=tarball, root=root, env=env)
+
+
+def test_the_artifact_ships_its_requirements_and_real_links(installed):
+    root = installed['root']
+    assert (root / 'requirements.txt').is_file() and (root / 'README.md').is_file()
+    assert not (root / 'emulator').exists() and not (root / 'requirements-demo.txt').exists()
+    with open(str(root / 'requirements.txt')) as handle:
+        wanted = set(re.split(r'[<>=\s]', line)[0] for line in handle if line.strip() and not line.startswith('#'))
+    assert wanted == {'requests', 'cryptography', 'defusedxml'}
+    with tarfile.open(installed['tarball']) as tar:
+        manifest = json.load(tar.extractfile('MANIFEST.json'))['collection_info']
+    for key in ('repository', 'documentation', 'homepage', 'issues'):
+        assert 'example.invalid' not in (manifest.get(key) or ''), (key, manifest.get(key))
+    with open(str(root / 'README.md')) as handle:
+        readme = handle.read()
+    assert '## Install' in readme and 'pip install -r' in readme and 'inventory_dir' in readme
+
+
+def test_every_module_documents_its_python_requirements(installed):
+    modules = ['genesyscloud.sso.' + m for m in ('genesys_token', 'genesys_oauth_check', 'genesys_identity_provider')]
+    rc, out = _run([os.path.join(BIN, 'ansible-doc'), '--json'] + modules, installed['env'], installed['tmp'])
+    assert rc == 0, out
+    docs = json.loads(out)
+    for module in modules:
+        requirements = docs[module]['doc'].get('requirements') or []
+        assert any(r.startswith('requests') for r in requirements), (module, requirements)
+
+
+def test_without_requests_a_module_names_the_collection_requirements(installed, tmp_path):
+    shadow = tmp_path / 'no-requests' / 'requests'
+    shadow.mkdir(parents=True)
+    # what a fresh venv with only ansible-core looks like to the import of requests
+    shadow.joinpath('__init__.py').write_text('raise ImportError("No module named \'requests\'")\n')
+    playbook = tmp_path / 'token.yml'
+    playbook.write_text(TOKEN_PLAYBOOK)
+    env = dict(installed['env'], PYTHONPATH=str(tmp_path / 'no-requests'))
+    rc, out = _run([os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', str(playbook)], env, tmp_path)
+    assert rc != 0
+    assert 'Failed to import the required Python library (requests)' in out, out[-3000:]
+    assert ("install the collection's requirements: pip install -r requirements.txt (requests, cryptography, "
+            "defusedxml)") in out, out[-3000:]
+    assert 'Traceback' not in out and 'not-a-real-secret-4711' not in out
+
+
+def test_the_example_inventory_reads_its_files_beside_itself(installed, tmp_path):
+    user = tmp_path / 'my-inventory'
+    (user / 'files').mkdir(parents=True)
+    with open(str(installed['root'] / 'playbooks' / 'inventory.example.yml')) as handle:
+        text = handle.read()
+    assert "inventory_dir ~ '/files/" in text and "lookup('ansible.builtin.file', 'files/" not in text
+    (user / 'inventory.yml').write_text(text)
+    (user / 'files' / 'acme-staging-idp.pem').write_text(IDP.certificate_pem)
+    (user / 'files' / 'acme-eu-entra-metadata.xml').write_text('<EntityDescriptor entityID="urn:acme-eu"/>')
+    elsewhere = tmp_path / 'elsewhere'   # the playbook's folder has no files/
+    elsewhere.mkdir()
+    (elsewhere / 'show.yml').write_text(SHOW_FILES_PLAYBOOK)
+    env = dict(installed['env'], ANSIBLE_PYTHON_INTERPRETER=PYTHON)
+    rc, out = _run([os.path.join(BIN, 'ansible-playbook'), '-i', str(user / 'inventory.yml'),
+                    str(elsewhere / 'show.yml')], env, tmp_path)
+    assert rc == 0, out[-3000:]
+    assert '-----BEGIN CERTIFICATE-----' in out and 'urn:acme-eu' in out
+
+
+def test_the_demo_is_lean_and_writes_no_ansi_codes(tmp_path):
+    with open(os.path.join(REPO, 'requirements-demo.txt')) as handle:
+        demo = [re.split(r'[<>=\s]', line.strip())[0] for line in handle if line.strip() and not line.startswith('#')]
+    assert '-r' in demo and 'ansible-core' in demo
+    for dev_only in ('ansible-lint', 'molecule', 'pytest', 'sphinx', 'matplotlib', 'purecloudplatformclientv2',
+                     'mutmut', 'ansible-builder', 'hypothesis'):
+        assert dev_only not in demo
+    # every third-party module the emulator imports unguarded comes from the demo set
+    provides = {'fastapi': 'fastapi', 'starlette': 'fastapi', 'uvicorn': 'uvicorn', 'pydantic': 'pydantic',
+                'yaml': 'pyyaml', 'signxml': 'signxml', 'lxml': 'lxml', 'cryptography': '-r', 'requests': '-r'}
+    imported = set()
+    for path in glob.glob(os.path.join(REPO, 'emulator', 'genesys_emulator', '*.py')):
+        with open(path) as handle:
+            imported.update(re.findall(r'^(?:from|import) ([a-z_]+)', handle.read(), re.M))
+    third_party = imported & set(provides)
+    assert {'fastapi', 'uvicorn', 'signxml'} <= third_party
+    assert all(provides[name] in demo for name in third_party), third_party
+    with open(os.path.join(REPO, 'Makefile')) as handle:
+        makefile = handle.read()
+    assert '-r requirements-demo.txt' in makefile and 'VENV="$(CURDIR)/$(DEMO_VENV)" bash tools/demo.sh' in makefile
+
+    # the demo's headings, written to a file: plain text
+    with open(os.path.join(REPO, 'tools', 'demo.sh')) as handle:
+        script = handle.read()
+    head = script[script.index('# Bold headings only on a terminal'):script.index('info() {')]
+    out = tmp_path / 'demo.log'
+    with open(str(out), 'w') as handle:
+        subprocess.run(['bash', '-c', head + '\nsay "1/7 Starting"\n'], stdout=handle, check=True, timeout=30,
+                       env=dict(os.environ, NO_COLOR=''))
+    text = out.read_text()
+    assert '==> 1/7 Starting' in text and '\x1b' not in text
+    assert 'unset ANSIBLE_FORCE_COLOR' in script and 'ANSIBLE_NOCOLOR=1' in script
