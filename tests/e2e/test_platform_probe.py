@@ -241,3 +241,22 @@ def test_probe_deletes_its_provider_when_a_step_fails(emu, tmp_path):
     report = json.loads(report_path.read_text())
     assert report['complete'] is False and 'injected' in report['error']
     assert not variant_path.exists()   # an incomplete run writes no variant file
+
+
+
+def test_probe_cleanup_playbook_deletes_only_the_disabled_leftover_of_that_name(emu):
+    name = probe_core.NAME_PREFIX + '20261201T000000Z-deadbeef'
+    token = emu.token('probe-small-admin', SECRET)
+    for disabled, issuer in ((True, 'left'), (False, 'enabled'), (True, 'other')):
+        resp = requests.post(emu.url + '/api/v2/identityproviders', verify=emu.ca_path, timeout=30,
+                             headers={'Authorization': 'Bearer ' + token},
+                             json={'name': name if issuer != 'other' else 'Corp IdP', 'disabled': disabled,
+                                   'issuerURI': 'https://idp.example/' + issuer})
+        assert resp.status_code == 200, resp.text
+    res = run_playbook(PLAYBOOK, extra_vars={
+        'probe_cleanup_name': name, 'saml_sso_api_url': emu.url, 'saml_sso_login_url': emu.url,
+        'saml_sso_ca_path': emu.ca_path, 'saml_sso_client_id': 'probe-small-admin', 'saml_sso_client_secret': SECRET})
+    assert res.rc == 0, res.stdout + res.stderr
+    left = sorted(c['issuerURI'] for c in org_state(emu, 'probe-small')['custom'])
+    assert left == ['https://idp.example/enabled', 'https://idp.example/other']
+    assert [w[0] for w in writes(emu, 'probe-small')] == ['POST', 'POST', 'POST', 'DELETE']   # 3 set up, 1 cleanup
