@@ -31,8 +31,8 @@ def sso_export(values, spec_path, org='', provider=None, providers=None, organiz
                                organization=organization))
 
 
-def sso_export_inventory(exports):
-    return wrap_var(inventory_text(exports))
+def sso_export_inventory(exports, existing=''):
+    return wrap_var(inventory_text(exports, existing or ''))
 
 
 class FilterModule(object):

@@ -392,16 +392,37 @@ def _has_vault(value):
     return isinstance(value, _Vault) or bool(vault_ciphertext(value))
 
 
-def inventory_text(exports):
+def _existing_hosts(text):
+    """{host: group} of an ``inventory.yml`` an earlier export wrote (safe host names of its two groups only)."""
+    try:
+        data = yaml.safe_load(text or '') or {}
+    except yaml.YAMLError:
+        return {}
+    found = {}
+    if not isinstance(data, Mapping):
+        return found
+    for group in (GROUP, GROUP_WITHOUT_PROVIDER):
+        hosts = (data.get(group) or {}).get('hosts') if isinstance(data.get(group), Mapping) else None
+        for host in (hosts or {}) if isinstance(hosts, Mapping) else ():
+            if isinstance(host, str) and path_segment(host) == host:
+                found[host] = group
+    return found
+
+
+def inventory_text(exports, existing=''):
     """``inventory.yml`` of the export directory: every exported host (``export_org()['host']``) in ``genesys_orgs``.
 
     ``exports``: the results of :func:`export_org` (None entries, for hosts that exported nothing, are skipped).
     A host with nothing to adopt (``adopted`` false: no identity provider at all) is in ``genesys_orgs_without_provider``
-    instead, which the collection's playbooks do not run.
+    instead, which the collection's playbooks do not run. ``existing``: the text of the ``inventory.yml`` an earlier
+    export wrote, whose hosts are kept (a run with ``--limit`` adds to the inventory instead of replacing it).
     """
-    exports = [e for e in (exports or []) if isinstance(e, Mapping) and e.get('host')]
-    adopted = sorted(set(str(e['host']) for e in exports if e.get('adopted', True)))
-    without = sorted(set(str(e['host']) for e in exports if not e.get('adopted', True)) - set(adopted))
+    groups = _existing_hosts(existing)
+    for entry in exports or []:
+        if isinstance(entry, Mapping) and entry.get('host'):
+            groups[str(entry['host'])] = GROUP if entry.get('adopted', True) else GROUP_WITHOUT_PROVIDER
+    adopted = sorted(h for h, g in groups.items() if g == GROUP)
+    without = sorted(h for h, g in groups.items() if g == GROUP_WITHOUT_PROVIDER)
     header = ('---\n# The orgs exported by playbooks/audit_sso.yml (saml_sso_export_dir); each one\'s inputs are in\n'
               '# host_vars/<host>.yml beside this file.\n'
               '#   ansible-playbook genesyscloud.sso.configure_sso -i inventory.yml --check --diff\n')

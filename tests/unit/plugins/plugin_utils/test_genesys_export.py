@@ -287,3 +287,19 @@ def test_a_vault_encrypted_value_is_written_back_as_the_same_ciphertext_never_as
     assert str(again['saml_sso_client_id']) == 'vaulted-admin-id'
     assert str(again['saml_sso_preserved_clients'][0]['client_secret']) == SECRETS[1]
     assert again['saml_sso_preserved_clients'][0]['client_id'] == 'bot-id'
+
+
+def test_the_inventory_of_an_earlier_export_keeps_its_hosts_and_a_new_export_moves_a_host_to_its_group():
+    earlier = ex.inventory_text([_org(org='kept'), _org(org='acme_prod'),
+                                 ex.export_org(_values(), SPECS, 'was_bare', provider=None, providers=[])])
+    # a --limit run that exports acme_prod again and finds a provider on was_bare
+    text = ex.inventory_text([_org(org='acme_prod'), _org(org='was_bare')], earlier)
+    groups = yaml.safe_load(text)
+    assert sorted(groups['genesys_orgs']['hosts']) == ['acme_prod', 'kept', 'was_bare']
+    assert 'genesys_orgs_without_provider' not in groups
+    # only the two groups and safe host names of a hand-edited or broken file are kept
+    edited = 'genesys_orgs:\n  hosts:\n    ../x:\n    ok_host:\nother:\n  hosts:\n    foreign:\n'
+    assert sorted(yaml.safe_load(ex.inventory_text([], edited))['genesys_orgs']['hosts']) == ['ok_host']
+    for broken in ('[', 'just text', 'genesys_orgs: [1, 2]', 'genesys_orgs:\n  hosts: [a]\n'):
+        assert yaml.safe_load(ex.inventory_text([_org()], broken))['genesys_orgs']['hosts'] == {'acme_prod': None}
+    assert FilterModule().filters()['sso_export_inventory']([None], earlier).count('kept') == 1
