@@ -143,9 +143,10 @@ def validate_params(params):
                                 'digit and hold only letters, digits, ".", "_" and "-" (at most 100 characters), so '
                                 'that the cleanup finds exactly it. Fix: leave name unset (a unique one is made) or '
                                 'give such a name.' % (name[:120],))
-    if params.get('mode') == 'cleanup' and name and not name.startswith(NAME_PREFIX):
-        raise GenesysModuleFail('name %r does not start with %s: cleanup deletes only providers the probe created. '
-                                'Fix: give the name the probe reported (provider.name of probe-report.json).'
+    if name and not name.startswith(NAME_PREFIX):
+        raise GenesysModuleFail('name %r does not start with %s: the probe names its provider so, and the cleanup '
+                                'deletes only providers named so. Fix: leave name unset (a unique one is made), or '
+                                'give the name the probe reported (provider.name of probe-report.json).'
                                 % (name, NAME_PREFIX))
     for option in ('report_path', 'variant_file'):
         path = params.get(option)

@@ -63,8 +63,8 @@ options:
   name:
     description:
       - Name of the throwaway provider. Default C(genesyscloud-sso-probe-<UTC time>-<8 hex digits>).
-      - Letters, digits, C(.), C(_) and C(-) only; with O(mode=cleanup) it is required and must start with
-        C(genesyscloud-sso-probe-).
+      - Must start with C(genesyscloud-sso-probe-), then letters, digits, C(.), C(_) and C(-) only (what the
+        cleanup looks for). Required with O(mode=cleanup).
     type: str
   max_wait:
     description:

@@ -191,10 +191,12 @@ def test_cleanup_deletes_only_disabled_providers_of_that_name():
     assert sorted(r['data']['issuerURI'] for r in api.custom.values()) == ['https://i/2', 'https://i/3']
 
 
-def test_cleanup_refuses_a_name_the_probe_never_makes():
+@pytest.mark.parametrize('mode', ['cleanup', 'probe'])
+def test_a_name_the_probe_never_makes_is_refused_before_any_request(mode):
+    # a probe under another name could never be cleaned up by the playbook's always: section
     api = FakeIdpApi()
     with pytest.raises(GenesysModuleFail) as failed:
-        run(api, mode='cleanup', name='Corp-IdP')
+        run(api, mode=mode, name='Corp-IdP')
     assert probe.NAME_PREFIX in failed.value.msg and api.log == []
 
 
