@@ -10,7 +10,7 @@ import yaml
 from helpers import BIN, PYTHON, REPO, base_env
 
 ROLE = os.path.join(REPO, 'roles', 'saml_sso')
-NOT_INPUTS = {'saml_sso_result', 'saml_sso_summary', 'saml_sso_audit', 'saml_sso_hosts', 'saml_sso_connection'}
+NOT_INPUTS = {'saml_sso_result', 'saml_sso_summary', 'saml_sso_audit', 'saml_sso_plan', 'saml_sso_hosts', 'saml_sso_connection'}
 
 
 def _load(*parts):
