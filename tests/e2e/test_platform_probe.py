@@ -100,7 +100,8 @@ def assert_recovered(measured, effective, expect_keys):
     for key, value in measured.items():
         assert key not in NEVER, key
         if key in LAG_KEYS:
-            assert effective[key] - 0.2 <= value <= effective[key] + 0.8, (key, value, effective[key])
+            # polled every tenth of the time waited (0.1 s here) plus two requests on a loaded 2-core machine
+            assert effective[key] - 0.4 <= value <= effective[key] + 1.2, (key, value, effective[key])
         else:
             assert value == effective[key], (key, value, effective[key])
 
