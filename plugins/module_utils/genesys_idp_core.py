@@ -1498,6 +1498,9 @@ class _Recovery:
         entry['action'] = 'rolled_back' if ok else 'rollback_failed'
         change.result['rolled_back'] = ok
         change.result['rollback'] = dict(reason=reason, verified=ok, msg=msg, journal=journal.path)
+        if ok and self.ptype == change.ptype and self.ptype != CUSTOM_TYPE:  # the handoff: the provider as it ends
+            change.result['end_state'] = sanitize(self.ptype, self.before) if self.before is not None else {}
+            change.result['service_provider'] = change.sp_values(self.before)
         raise GenesysModuleFail(
             'An interrupted change of the %s identity provider (journal %s) was %s because %s%s. Nothing else was '
             'changed by this run; fix the cause and run again.'

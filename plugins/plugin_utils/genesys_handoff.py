@@ -179,7 +179,9 @@ def _state_of(c, mode, failed, rolled_back):
     if rolled_back:
         if _mapping(c.get('end_state')):
             return 'in_force', 'after the rollback: the restored provider, now in force'
-        return 'none', 'the change was rolled back and no provider of this type is in force'
+        if 'end_state' in c or c.get('existed') is False:  # the rollback removed the provider the run created
+            return 'none', 'the change was rolled back and no provider of this type is in force'
+        return 'none', 'a change was rolled back and this result does not say which values are in force; run again'
     if failed:
         return 'none', 'the run failed before the provider was in a known final state; run again to get the handoff'
     if not _mapping(c.get('service_provider')):

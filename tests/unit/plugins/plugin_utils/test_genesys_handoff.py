@@ -12,9 +12,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 from importlib.resources import files as resource_files
 
 import pytest
+
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_txn as txn
 
 from ansible_collections.genesyscloud.sso.plugins.filter.sso_handoff import FilterModule, sso_handoff_files
 from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_core as idp_core
@@ -279,6 +282,28 @@ def test_after_a_rollback_the_result_holds_the_restored_provider_not_the_undone_
     assert r['handoff']['organization_short_name'] == 'acme-prod'
 
 
+def test_the_next_run_undoing_an_interrupted_change_hands_over_the_restored_provider(tmp_path, clients):
+    # a run killed after its PUT left the org with the change; the next run finds the bot failing and undoes it
+    api = Api(providers={'okta': dict(OLD, relyingPartyIdentifier='genesys.cloud.new-rp')})
+    backup = tmp_path / 'acme-prod_okta_backup.json'
+    backup.write_text(json.dumps(dict(format=idp_core.BACKUP_FORMAT, version=1, type='okta', provider=dict(OLD),
+                                      api_url=api.api_url, organization=dict(short_name='acme-prod', id='org-id-1'))))
+    journal = txn.Journal.create(str(tmp_path), 'acme-prod_okta', api_url=api.api_url, client_id='admin',
+                                 organization=dict(short_name='acme-prod', id='org-id-1'), type='okta',
+                                 provider_id=None, label='okta', name='Okta', operation='PUT', before=dict(OLD),
+                                 payload=dict(OLD, relyingPartyIdentifier='genesys.cloud.new-rp'),
+                                 backup_file=str(backup), clients=['reporting-bot'])
+    journal.update(txn.WRITTEN)
+    clients['ok'] = False
+    with pytest.raises(GenesysModuleFail) as info:
+        run(api, backup=True, backup_dir=str(tmp_path), preserved_clients=[BOT], **okta())
+    result = info.value.extra
+    assert result['failed_step'] == 'recover' and result['rolled_back'] is True
+    assert api.state('okta')['relyingPartyIdentifier'] == 'genesys.cloud.old-rp'
+    h = handoff(dict(result, failed=True), failed=True, rolled_back=True)
+    assert h['state'] == 'in_force' and h['audience'] == 'genesys.cloud.old-rp'
+
+
 def test_a_rolled_back_create_hands_nothing_over(tmp_path, clients):
     api = Api()
     api.after[('PUT', '/api/v2/identityproviders/okta')] = lambda a: clients.update(ok=False)
@@ -288,6 +313,8 @@ def test_a_rolled_back_create_hands_nothing_over(tmp_path, clients):
     assert result['rolled_back'] is True and result.get('service_provider') is None
     h = handoff(dict(result, failed=True), failed=True, rolled_back=True)
     assert h['state'] == 'none' and 'no provider of this type is in force' in h['why']
+    # a rolled-back result that does not say what is in force hands nothing over either
+    assert 'does not say which values are in force' in handoff(dict(rolled_back=True), rolled_back=True)['why']
 
 
 def test_a_converged_run_takes_the_short_name_from_the_clients_probe_without_a_request(clients):
