@@ -134,6 +134,7 @@ class Emulator:
     def __init__(self, store, latency_ms=0, log_size=100000, variants=None):
         self.store = store
         self.start_variants = variants_mod.merge(variants_mod.DEFAULTS, variants or {})
+        self._variants = None
         self.variants = copy.deepcopy(self.start_variants)
         self.read_shadow = {}   # (org name, provider key) -> (until, GET body or None): read_lag_s
         self.list_shadow = {}   # (org name, provider key) -> (until, listing entity or None, order): listing_lag_s
@@ -434,6 +435,16 @@ class Emulator:
     @staticmethod
     def public_fault(rule):
         return {k: v for k, v in rule.items() if not k.startswith("_")}
+
+    @property
+    def variants(self):
+        return self._variants
+
+    @variants.setter
+    def variants(self, value):
+        # the SAML verifier's SHA-1 policy follows the saml_sha1 variant (null: its environment default)
+        self._variants = value
+        saml.set_sha1_policy((value or {}).get("saml_sha1"))
 
     def reset(self):
         self.store.reset()

@@ -24,6 +24,8 @@ DEFAULTS = {
     "dropped_fields": [],
     "strict_fields": False,
     "refuse_last_provider_delete": False,
+    # RSA-SHA1 / SHA-1 digests in SAML responses (saml.sha1_policy): null = GENESYS_EMULATOR_SAML_SHA1 or accept
+    "saml_sha1": None,
 }
 
 PESSIMISTIC_DROPPED = ["ssoBinding", "providerName", "displayOnLogin", "metadataURL", "forceAuthn",
@@ -129,6 +131,12 @@ def normalize(key, value):
         return _page_size(value)
     if key == "dropped_fields":
         return _fields(value)
+    if key == "saml_sha1":
+        if value in (None, ""):
+            return None
+        if str(value).strip().lower() not in ("accept", "refuse"):
+            raise VariantError("variant saml_sha1 must be accept | refuse (or null for the default), got %r" % (value,))
+        return str(value).strip().lower()
     return _bool(key, value)
 
 

@@ -404,3 +404,24 @@ def test_emulator_log_has_no_deprecation_warning(api):
     with open(os.path.join(emu.state_dir, "emulator.log"), encoding="utf-8", errors="replace") as handle:
         assert "CryptographyDeprecationWarning" not in handle.read()
 
+
+
+def test_saml_sha1_variant_sets_the_acs_policy():
+    """``--variant saml_sha1=refuse|accept`` (null: GENESYS_EMULATOR_SAML_SHA1 or accept) drives saml.sha1_policy()."""
+    from genesys_emulator import saml
+    from genesys_emulator.app import Emulator
+    from genesys_emulator.store import Store
+
+    try:
+        emu = Emulator(Store(seed={"orgs": [{"name": "sha1-org"}]}), variants={"saml_sha1": "refuse"})
+        assert emu.variants["saml_sha1"] == "refuse" and saml.sha1_policy() == "refuse"
+        emu.variants = variants_mod.merge(emu.variants, {"saml_sha1": "accept"})
+        assert saml.sha1_policy() == "accept"
+        emu.reset()   # back to the start variants
+        assert saml.sha1_policy() == "refuse"
+        emu.variants = variants_mod.merge(emu.variants, {"saml_sha1": None})
+        assert saml.sha1_policy() == (os.environ.get(saml.SHA1_ENV) or "accept")
+        with pytest.raises(variants_mod.VariantError, match="saml_sha1 must be accept"):
+            variants_mod.merge(variants_mod.DEFAULTS, {"saml_sha1": "maybe"})
+    finally:
+        saml.set_sha1_policy(None)
