@@ -464,15 +464,21 @@ class Probe:
             values = dict(after_create_s=_round(create[label]) if create else None,
                           after_update_s=_round(update[label]) if update else None)
             self.measurements[key[:-2]] = values
-            if create is None or update is None or create[label] is None or update[label] is None:
-                waited = max([r['waited'] for r in (create, update) if r] or [0.0])
-                self.not_measured[key] = ('%s did not reflect the %s within the budget (max_wait %.0f s; waited '
-                                          '%.1f s): the lag is longer than that. Set %s to at least %.0f by hand, '
-                                          'or run the probe again with a larger max_wait.'
-                                          % (what, 'create' if not create or create[label] is None else 'update',
-                                             float(self.params['max_wait']), waited, key, waited))
-            else:
+            if create is not None and update is not None and create[label] is not None and update[label] is not None:
                 self.variants[key] = _round(max(create[label], update[label]))
+                continue
+            waited = max([r['waited'] for r in (create, update) if r] or [0.0])
+            if create is not None and create[label] is not None and update is None:
+                self.not_measured[key] = ('%s reflected the create after %.1f s, but the update was not tried: the '
+                                          'other read had not caught up with the create within the budget (max_wait '
+                                          '%.0f s). Run the probe again with a larger max_wait.'
+                                          % (what, create[label], float(self.params['max_wait'])))
+                continue
+            self.not_measured[key] = ('%s did not reflect the %s within the budget (max_wait %.0f s; waited %.1f s): '
+                                      'the lag is longer than that. Set %s to at least %.0f by hand, or run the probe '
+                                      'again with a larger max_wait.'
+                                      % (what, 'create' if create is None or create[label] is None else 'update',
+                                         float(self.params['max_wait']), waited, key, waited))
 
     # ---- fields, certificate, relying party
     def inspect(self, body):
@@ -778,13 +784,23 @@ def _probe(params, ctx, client, clock, sleep):
     if failure is not None:
         report['error'] = failure.msg
     files = {}
+    outputs = []
     if params.get('report_path'):
-        _write_atomic(params['report_path'], json.dumps(report, indent=2, sort_keys=True) + '\n')
-        files['report_path'] = params['report_path']
+        outputs.append(('report_path', json.dumps(report, indent=2, sort_keys=True) + '\n'))
     if params.get('variant_file') and failure is None:
-        name = os.path.basename(params.get('report_path') or 'probe-report.json')
-        _write_atomic(params['variant_file'], variant_file_text(report['variants'], name))
-        files['variant_file'] = params['variant_file']
+        outputs.append(('variant_file', variant_file_text(report['variants'],
+                                                          os.path.basename(params.get('report_path')
+                                                                           or 'probe-report.json'))))
+    for option, text in outputs:
+        try:
+            _write_atomic(params[option], text)
+        except (IOError, OSError) as exc:
+            if failure is None:
+                failure = GenesysModuleFail('%s %s could not be written (%s). Fix: give a writable path (the '
+                                            'measurements are in this result: report, variants).'
+                                            % (option, params[option], exc))
+            continue
+        files[option] = params[option]
     result = dict(changed=True, report=report, variants=report['variants'], provider=probe.provider_info(),
                   leftovers=probe.leftovers, files=files)
     if failure is not None:

@@ -276,3 +276,20 @@ def test_a_create_with_an_unknown_outcome_is_found_by_name_and_deleted():
         run(api)
     assert 'connection reset' in failed.value.msg and 'The probe provider was deleted' in failed.value.msg
     assert api.custom == {} and [w[0] for w in api.writes()] == ['POST', 'DELETE']
+
+
+def test_an_unwritable_report_fails_cleanly_with_the_measurements(tmp_path):
+    api = FakeIdpApi(providers=dict(okta=OKTA))
+    blocker = tmp_path / 'file'
+    blocker.write_text('x')
+    with pytest.raises(GenesysModuleFail) as failed:
+        run(api, report_path=str(blocker / 'probe-report.json'))
+    assert failed.value.msg.startswith('report_path %s could not be written' % (blocker / 'probe-report.json'))
+    assert failed.value.extra['variants']['listing_ids'] == 'uuid' and api.custom == {}
+
+
+def test_update_not_tried_says_why_for_the_lag_that_was_seen():
+    api = NeverReadable(providers=dict(okta=OKTA))
+    result = run(api, max_wait=10.0)
+    assert 'reflected the create after 0.0 s, but the update was not tried' in \
+        result['report']['not_measured']['listing_lag_s']
