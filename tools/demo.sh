@@ -189,8 +189,11 @@ say "4/7 Real run: the same playbook configures single sign-on"
 emu clear
 run_step apply "$OUT/2-apply.log"
 summary apply
-grep -q 'matches the intended fields' "$OUT/2-apply.log" || die "the provider was not verified after the change (see $OUT/2-apply.log)"
-info "verified: the provider was read back, it is enabled and holds the intended certificate"
+# The run verified its write itself (step 5: a value the platform did not keep fails the org); the drift check
+# shows it from the outside: --tags verify reads the provider and compares it with the inventory, writing nothing.
+run_step verify "$OUT/2-verify.log" --tags verify
+grep -q 'matches the intended fields' "$OUT/2-verify.log" || die "the drift check did not confirm the provider (see $OUT/2-verify.log)"
+info "drift check (--tags verify): the provider as read back is enabled and matches the intended fields and certificate"
 
 # ---------------------------------------------------------------------------------------------------------
 say "5/7 Re-run: an org that is already configured needs no change"
@@ -228,14 +231,14 @@ print('    ACS URL (single sign-on URL):  %s' % sp['acs_url'])
 print('    Single logout URL:             %s' % sp['slo_url'])
 print('    Audience / SP entity ID:       %s' % sp['entity_id'])
 for attr in sp['attributes']:
-    print('    Attribute %-20s %s' % (attr['name'] + ':', attr['value'] if attr.get('value') else '(optional) '
-                                     + attr.get('description', '')))
+    text = attr['value'] if attr.get('value') else attr.get('description', '')
+    print('    Attribute %-20s %s' % (attr['name'] + ':', text if attr.get('required') else '(optional) ' + text))
 EOF
 
 cleanup
 EMU_PID=""
 say "Done in $(( $(date +%s) - START )) s. The emulator is stopped."
-info "playbook output:    $OUT/1-check.log, $OUT/2-apply.log, $OUT/3-rerun.log"
+info "playbook output:    $OUT/1-check.log, $OUT/2-apply.log, $OUT/2-verify.log, $OUT/3-rerun.log"
 info "per-run summaries:  $OUT/summaries/{check,apply,rerun}.json (the role's set_stats 'saml_sso_summary')"
 info "provider backup:    $OUT/backups/demo-org/"
 info "emulator log:       $OUT/emulator.log"
