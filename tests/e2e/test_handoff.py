@@ -2,7 +2,8 @@
 """The handoff to the IdP admin end to end (issue 16 item 4): playbooks/configure_sso.yml against the emulator.
 
 One run over three orgs (created; changed then rolled back; created without a relying party identifier) with
-saml_sso_report_dir, then a converged re-run: what the summary prints, the per-org handoff files beside the report,
+saml_sso_report_dir, then a re-run in check mode (one org converged, one with a pending change): what the summary
+prints, the per-org handoff files beside the report,
 the SP metadata XML (SAML 2.0 metadata schema, pysaml2), a sign-in with exactly the handed-over values, and the
 requests (the org short name is known on the converged run without an extra request).
 """
@@ -120,11 +121,23 @@ def test_the_handoff_reflects_each_provider_as_it_ends(emu, tmp_path):
     assert _file_values(report / 'ho-norp.handoff.txt')['audience'].startswith('NONE')
     assert not (report / 'ho-norp.sp-metadata.xml').exists()
 
-    # --- converged re-run: the short name is known (from the bot's probe), with no extra request of the admin
+    # --- a re-run in check mode: ho-fresh is converged: the short name is known (from the bot's probe of
+    # /api/v2/organizations/me) with no extra request of the admin; ho-norp would change (a relying party identifier
+    # now): its handoff is marked planned and its handoff file is left as the provider still is
+    norp_file = (report / 'ho-norp.handoff.txt').read_text(encoding='utf-8')
     emu.clear_requests()
-    again = run_playbook(CONFIGURE, inventory=inv, limit='ho-fresh')
+    inv = inventory(emu, ['ho-fresh', 'ho-norp'], provider_vars(IDP), tmp_path / 'backups',
+                    saml_sso_report_dir=str(report))
+    again = run_playbook(CONFIGURE, inventory=inv, check=True)
     assert again.rc == 0, again
-    handoff = summaries(again)['ho-fresh']['handoff']
-    assert handoff['organization_short_name'] == 'ho-fresh' and 'OrganizationName = ?' not in again.stdout
+    checked = summaries(again)
+    assert checked['ho-fresh']['changed'] is False and checked['ho-fresh']['handoff']['state'] == 'in_force'
+    assert checked['ho-fresh']['handoff']['organization_short_name'] == 'ho-fresh'
+    assert 'OrganizationName = ?' not in again.stdout and 'OrganizationName = ho-fresh' in again.stdout
     admin = [(r['method'], r['path']) for r in emu.requests(org='ho-fresh') if r['client'] == 'ho-fresh-admin']
     assert ('GET', '/api/v2/organizations/me') not in admin, admin
+    planned = checked['ho-norp']['handoff']
+    assert checked['ho-norp']['changed'] is True and planned['state'] == 'planned'
+    assert planned['audience'] == 'genesys.cloud.ho-norp' and 'check mode' in checked['ho-norp']['lines'][-3]
+    assert (report / 'ho-norp.handoff.txt').read_text(encoding='utf-8') == norp_file
+    assert not (report / 'ho-norp.sp-metadata.xml').exists()
