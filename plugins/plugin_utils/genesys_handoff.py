@@ -174,6 +174,16 @@ def _hints(family, org, name_id_format):
     ]
 
 
+# The steps of genesys_identity_provider from the write on (its failed_step): a failure there may have left the
+# provider changed, so an earlier handoff file is no longer known to be right.
+_AFTER_WRITE_STEPS = ('write', 'guard_after_write', 'verify', 'clients_after', 'final_verify')
+
+
+def _wrote(c):
+    return bool(c.get('rolled_back') or c.get('not_kept') or c.get('failed_step') in _AFTER_WRITE_STEPS
+                or c.get('recovered'))
+
+
 def _state_of(c, mode, failed, rolled_back):
     """(state, why): in_force, planned (check mode) or none, from the step-4 result."""
     if rolled_back:
@@ -182,8 +192,11 @@ def _state_of(c, mode, failed, rolled_back):
         if 'end_state' in c or c.get('existed') is False:  # the rollback removed the provider the run created
             return 'none', 'the change was rolled back and no provider of this type is in force'
         return 'none', 'a change was rolled back and this result does not say which values are in force; run again'
+    if failed and _wrote(c):
+        return 'none', ('the run failed after writing the provider, before its final state was known; run again to '
+                        'get the handoff')
     if failed:
-        return 'none', 'the run failed before the provider was in a known final state; run again to get the handoff'
+        return 'none', 'the run failed before any change of the provider; an earlier handoff stays valid'
     if not _mapping(c.get('service_provider')):
         return 'none', 'no provider values (step 4 did not run, the Genesys Cloud login, or state=absent)'
     if mode == 'check' and c.get('changed'):
@@ -208,7 +221,8 @@ def handoff(configure, org='', mode='apply', failed=False, rolled_back=False, cl
              lines=[], file_lines=[])
     if state == 'none':
         h['lines'] = ['Nothing to enter at the IdP: %s.' % why]
-        h['file_lines'] = ['org = %s' % org, 'state = none', 'why = %s' % why]
+        if rolled_back or _wrote(c):  # an earlier handoff file would be wrong now: it says so instead
+            h['file_lines'] = ['org = %s' % org, 'state = none', 'why = %s' % why]
         return h
 
     family = idp_family(end.get('type') or c.get('provider_type') or '', end.get('issuer_uri'))
@@ -277,8 +291,9 @@ def _file_lines(h):
 
 
 def handoff_file(h):
-    """The text of the per-org handoff file: the values in force, or why there are none; '' in check mode with a
-    change (the provider ends as it was: an earlier handoff file stays as it is)."""
+    """The text of the per-org handoff file: the values in force, or why there are none after a run that may have
+    changed the provider; '' when the provider ends as it was without values to hand over (check mode with a change,
+    a failure before any write, step 4 not run): an earlier handoff file then stays as it is."""
     h = _mapping(h)
     if h.get('state') not in ('in_force', 'none') or not h.get('file_lines'):
         return ''

@@ -215,9 +215,15 @@ def test_check_mode_with_a_change_is_planned_and_writes_no_file():
 
 
 def test_a_failed_run_without_rollback_hands_nothing_over():
-    h = handoff(dict(failed=True, msg='HTTP 503'), failed=True)
+    # failed after the write (e.g. the rollback itself failed): an earlier handoff file is replaced by "none"
+    h = handoff(dict(failed=True, msg='HTTP 503', failed_step='clients_after', rolled_back=False), failed=True)
     assert h['state'] == 'none' and h['lines'][0].startswith('Nothing to enter at the IdP')
-    assert handoff_file(h).splitlines()[1] == 'state = none'
+    assert handoff_file(h).splitlines()[1] == 'state = none' and 'after writing' in h['why']
+    # failed before any write, or step 4 did not run: the provider is as it was, an earlier file stays
+    for result, failed in ((dict(failed=True, msg='bot fails', failed_step='clients_before'), True),
+                           (dict(failed=True, msg='HTTP 403'), True), ({}, False)):
+        h = handoff(result, failed=failed)
+        assert h['state'] == 'none' and handoff_file(h) == '' and sso_handoff_files(h) == []
 
 
 def test_the_files_of_every_org_from_hostvars():
