@@ -801,10 +801,23 @@ recovered:
   elements: dict
 failed_step:
   description:
-    - On failure, the step that failed - C(recover), C(clients_before), C(read), C(guard), C(backup), C(write),
-      C(guard_after_write), C(verify), C(clients_after), C(final_verify); null on success.
+    - On failure, the step that failed - C(recover), C(clients_before), C(read), C(guard), C(permissions) (check
+      mode), C(backup), C(write), C(guard_after_write), C(verify), C(clients_after), C(final_verify); null on
+      success.
   returned: always
   type: str
+permissions:
+  description:
+    - Check mode, when something would change - the permission the write needs, checked against the admin client's
+      roles (C(GET /api/v2/tokens/me), then C(GET /api/v2/authorization/roles/{roleId}) per role). A missing one
+      fails the task (RV(failed_step=permissions)), as the real run would fail with 403 C(missing.any.permissions);
+      roles that cannot be read (the client lacks C(authorization:role:view), or the token is a user's) give a
+      warning that the permissions could not be checked.
+    - C(checked) (bool), C(needed) (any one of these permissions suffices), C(roles) (names, when checked),
+      C(missing), C(reason) (why it could not check).
+  returned: in check mode, when the provider would change
+  type: dict
+  sample: {"checked": true, "needed": ["sso:provider:add", "sso:provider:edit"], "roles": ["SSO automation"], "missing": []}
 lock_waited:
   description: Seconds the task waited for the per-org lock.
   returned: when the task took the lock

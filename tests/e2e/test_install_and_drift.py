@@ -7,7 +7,6 @@ name), one check run over three orgs (missing permission / roles not readable / 
 proves the predicted 403, one build + install of the collection artifact.
 """
 
-import copy
 import glob
 import json
 import os
@@ -16,7 +15,6 @@ import subprocess
 import tarfile
 
 import pytest
-import yaml
 
 from helpers import BIN, PYTHON, REPO, base_env, run_playbook
 from role_helpers import CONFIGURE, inventory, org_seed, provider_vars, summaries, writes
