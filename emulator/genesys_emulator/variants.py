@@ -187,6 +187,9 @@ def load_file(path):
     if not isinstance(data, dict):
         raise VariantError("--variant-file %s must hold a flat mapping {key: value} of %s"
                            % (path, ", ".join(DEFAULTS)))
+    if isinstance(data.get("variants"), dict) and not any(k in DEFAULTS for k in data):
+        # a probe-report.json of playbooks/probe_platform.yml: its "variants" mapping is this file's format
+        return data["variants"]
     return data
 
 

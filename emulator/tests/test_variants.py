@@ -425,3 +425,13 @@ def test_saml_sha1_variant_sets_the_acs_policy():
             variants_mod.merge(variants_mod.DEFAULTS, {"saml_sha1": "maybe"})
     finally:
         saml.set_sha1_policy(None)
+
+
+def test_a_probe_report_is_a_variant_file(tmp_path):
+    """probe-report.json of playbooks/probe_platform.yml feeds back as it is: its "variants" mapping is loaded."""
+    report = tmp_path / "probe-report.json"
+    report.write_text('{"format": "genesyscloud.sso/platform_probe", "variants": {"read_lag_s": 2.0, '
+                      '"certificate_echo": "bare_base64"}, "not_measured": {"dropped_fields": "per-type"}}')
+    loaded = variants_mod.from_options(files=[str(report)])
+    assert loaded["read_lag_s"] == 2.0 and loaded["certificate_echo"] == "bare_base64"
+    assert loaded["listing_ids"] == variants_mod.DEFAULTS["listing_ids"]
