@@ -351,6 +351,18 @@ def test_the_service_provider_values_are_what_genesys_holds_not_what_was_asked(c
     result = run(api, org_short_name='acme-prod', **okta())
     assert result['service_provider']['entity_id'] is None
     assert result['service_provider']['suggested_entity_id'] == 'genesys.cloud.acme-prod'
+    assert handoff(result)['audience'] is None
+    # the platform fills an empty relyingPartyIdentifier itself (a filled-relying-party variant): that value is handed
+    api = Api()
+
+    def fill(a):
+        a.providers['okta']['data']['relyingPartyIdentifier'] = 'https://login.mypurecloud.ie/saml'
+    api.after[('PUT', '/api/v2/identityproviders/okta')] = fill
+    args = okta()
+    del args['relying_party_identifier']
+    filled = run(api, org_short_name='acme-prod', **args)
+    assert filled['service_provider']['entity_id'] == 'https://login.mypurecloud.ie/saml'
+    assert handoff(filled)['audience'] == 'https://login.mypurecloud.ie/saml'
 
 
 def test_okta_metadata_listing_unspecified_first_configures_email_address():
