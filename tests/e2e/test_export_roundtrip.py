@@ -127,16 +127,26 @@ def test_export_then_check_reports_no_change_on_every_type(emu, tmp_path):
         'saml_sso_backup_dir': str(tmp_path / 'backups'), 'saml_sso_lock_dir': str(tmp_path / 'locks'),
         'saml_sso_settle_delay': 0.2, 'saml_sso_export_dir': str(export_dir)}}}
 
+    # one more host whose own export directory cannot be made (a regular file is in the way): that org fails the
+    # audit naming saml_sso_export_dir, and no inventory lists it
+    blocker = tmp_path / 'not-a-directory'
+    blocker.write_text('a file')
+    hosts['export-baddir'] = dict(hosts['export-adfs'], saml_sso_export_dir=str(blocker / 'export'))
     # one secret kept in Ansible Vault (the others as plain values): the export writes back the same ciphertext
     hosts['export-okta']['saml_sso_preserved_clients'][0]['client_secret'] = VAULT_MARK
     password_file = tmp_path / 'vault-password'
     password_file.write_text(VAULT_PASSWORD)
-    vault_args = ['--vault-password-file', str(password_file), '--forks', '13']
+    vault_args = ['--vault-password-file', str(password_file), '--forks', '14']
 
     # the audit under --check: it writes nothing to the orgs, the export files all the same
     audit = run_playbook(AUDIT, inventory=_with_vault(audit_inventory, 'export-okta-bot-secret'), check=True,
                          args=vault_args)
-    assert audit.rc == 0, audit.stdout[-3000:] + audit.stderr[-2000:]
+    assert audit.rc != 0
+    failed = sorted(h for h, st in audit.stats.items() if st.get('failures'))
+    assert failed == ['export-baddir'], audit.stdout[-3000:] + audit.stderr[-2000:]
+    line = next(x for x in audit.stdout.splitlines() if 'The export to saml_sso_export_dir' in x)
+    assert 'not-a-directory' in line and 'Not a directory' in line and '. Nothing was written to the org. Give a' in line
+    assert os.listdir(str(tmp_path)).count('not-a-directory') == 1 and blocker.read_text() == 'a file'
     assert writes(emu.requests()) == []
     secrets = secrets_of(SEED)
 
