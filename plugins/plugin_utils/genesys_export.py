@@ -45,7 +45,9 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp impor
     BOOL_FIELDS,
     CUSTOM_TYPE,
     OPTION_FIELDS,
+    IdpError,
     api_certificates,
+    build_desired,
     supports,
 )
 from ansible_collections.genesyscloud.sso.plugins.plugin_utils.genesys_summary import (
@@ -151,6 +153,14 @@ def env_key(text):
     return key or 'X'
 
 
+_USERINFO = re.compile(r'^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@')
+
+
+def _one_line(text):
+    """A note for a comment line: no line break or other control character."""
+    return re.sub(u'[\x00-\x1f\x7f-\x9f\u2028\u2029]+', ' ', str(text))
+
+
 def placeholder(env_name):
     return _Template("{{ lookup('ansible.builtin.env', '%s') }}" % env_name)
 
@@ -229,7 +239,17 @@ def provider_options(ptype, api_fields, provider_id=None, cert_prefix=None):
                 options[option] = value
         else:
             options[option] = str(value)
-    return options, files, notes
+    for option, value in list(options.items()):
+        if isinstance(value, str) and _USERINFO.match(value):
+            # a password in a URL is a secret too: never written; the module refuses such a URL anyway
+            options[option] = _USERINFO.sub(lambda m: m.group(1) + '***@', value, count=1)
+            notes.append('%s holds a user name or password (user:password@), written as ***: remove the credentials '
+                         'from the provider in the org (configure_sso.yml refuses such a URL)' % option)
+    try:
+        build_desired(ptype, dict((k, v) for k, v in options.items() if k not in ('type', 'id', 'certificates')))
+    except IdpError as err:
+        notes.append('the org holds a value configure_sso.yml refuses, fix it before running it: %s' % err)
+    return options, files, [_one_line(n) for n in notes]
 
 
 # ---------------------------------------------------------------- role inputs

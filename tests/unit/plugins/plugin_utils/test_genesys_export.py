@@ -303,3 +303,17 @@ def test_the_inventory_of_an_earlier_export_keeps_its_hosts_and_a_new_export_mov
     for broken in ('[', 'just text', 'genesys_orgs: [1, 2]', 'genesys_orgs:\n  hosts: [a]\n'):
         assert yaml.safe_load(ex.inventory_text([_org()], broken))['genesys_orgs']['hosts'] == {'acme_prod': None}
     assert FilterModule().filters()['sso_export_inventory']([None], earlier).count('kept') == 1
+
+
+def test_a_password_in_a_url_is_never_written_and_a_value_the_module_refuses_is_named():
+    api = dict(name='G', metadataURL='https://user:pa55word@idp.example/md', sloURI='http://idp.example/slo\nX')
+    options, files, notes = ex.provider_options('generic', api)
+    assert options['metadata_url'] == 'https://***@idp.example/md'
+    assert 'pa55word' not in repr(options) + repr(notes)
+    assert any('metadata_url holds a user name or password' in n for n in notes)
+    assert any(n.startswith('the org holds a value configure_sso.yml refuses') and 'slo_uri' in n for n in notes)
+    assert all('\n' not in n for n in notes)
+    text = ex.export_org(_values(), SPECS, 'acme', provider=dict(type='generic', api_fields=api),
+                         providers=[dict(type='generic', name='G')])['files'][0]['content']
+    assert 'pa55word' not in text
+    assert yaml.safe_load(text)['saml_sso_provider']['slo_uri'] == 'http://idp.example/slo\nX'   # as the org holds it
