@@ -217,8 +217,11 @@ def _local_name(tag):
 
 def _parse_xml(xml):
     if not HAS_DEFUSEDXML:
-        raise MetadataError('the "defusedxml" Python library is required to read SAML metadata: {0}'.format(
-            DEFUSEDXML_IMPORT_ERROR))
+        raise MetadataError('the "defusedxml" Python library is required to read SAML metadata ({0}): install the '
+                            "collection's requirements: pip install -r requirements.txt (requests, cryptography, "
+                            'defusedxml), with the pip of the Python that runs Ansible; the file is at the root of the '
+                            'installed collection (ansible_collections/genesyscloud/sso/requirements.txt)'.format(
+                                DEFUSEDXML_IMPORT_ERROR))
     if xml is None:
         raise MetadataError('the metadata document is empty')
     if isinstance(xml, bytearray):

@@ -209,6 +209,17 @@ TOKEN_PLAYBOOK = """
         login_url: https://127.0.0.1:9
         client_id: someone
         client_secret: not-a-real-secret-4711
+      ignore_errors: true
+
+    - name: Read IdP metadata
+      genesyscloud.sso.genesys_identity_provider:
+        api_url: https://127.0.0.1:9
+        login_url: https://127.0.0.1:9
+        client_id: someone
+        client_secret: not-a-real-secret-4711
+        type: generic
+        name: Corp
+        idp_metadata: <EntityDescriptor entityID="urn:corp"/>
 """
 
 
@@ -263,18 +274,22 @@ def test_every_module_documents_its_python_requirements(installed):
 
 
 def test_without_requests_a_module_names_the_collection_requirements(installed, tmp_path):
-    shadow = tmp_path / 'no-requests' / 'requests'
-    shadow.mkdir(parents=True)
-    # what a fresh venv with only ansible-core looks like to the import of requests
-    shadow.joinpath('__init__.py').write_text('raise ImportError("No module named \'requests\'")\n')
+    # what a fresh venv with only ansible-core (which brings cryptography) looks like to these imports
+    for library in ('requests', 'defusedxml'):
+        shadow = tmp_path / 'no-requests' / library
+        shadow.mkdir(parents=True)
+        shadow.joinpath('__init__.py').write_text('raise ImportError("No module named %r")\n' % library)
     playbook = tmp_path / 'token.yml'
     playbook.write_text(TOKEN_PLAYBOOK)
     env = dict(installed['env'], PYTHONPATH=str(tmp_path / 'no-requests'))
     rc, out = _run([os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', str(playbook)], env, tmp_path)
     assert rc != 0
     assert 'Failed to import the required Python library (requests)' in out, out[-3000:]
-    assert ("install the collection's requirements: pip install -r requirements.txt (requests, cryptography, "
-            "defusedxml)") in out, out[-3000:]
+    hint = "install the collection's requirements: pip install -r requirements.txt (requests, cryptography, defusedxml)"
+    assert hint in out and 'Failed to import the required Python library (requests)' in out.split(hint)[0], out[-3000:]
+    # the metadata task (defusedxml) says the same
+    assert re.search(r'the \\?"defusedxml\\?" Python library is required to read SAML metadata \([^)]*\): '
+                     + re.escape(hint), out), out[-3000:]
     assert 'Traceback' not in out and 'not-a-real-secret-4711' not in out
 
 
@@ -329,3 +344,9 @@ def test_the_demo_is_lean_and_writes_no_ansi_codes(tmp_path):
     text = out.read_text()
     assert '==> 1/7 Starting' in text and '\x1b' not in text
     assert 'unset ANSIBLE_FORCE_COLOR' in script and 'ANSIBLE_NOCOLOR=1' in script
+
+    # what a user reads names no path of this machine
+    for doc in ('README.md', os.path.join('emulator', 'README.md'), os.path.join('docs', 'role.md')):
+        with open(os.path.join(REPO, doc)) as handle:
+            text = handle.read()
+        assert not re.search(r'(?<![\w.~])/(work|root|home/\w+|tmp/pytest)/', text), doc
