@@ -121,12 +121,12 @@ def read_policies(request):
     return names, policies
 
 
-def check_write_permissions(client, write, custom, label, warn):
+def check_write_permissions(client, write, custom, label, warn, result=None):
     """Check mode: fail when the admin client's roles lack every permission the planned write needs.
 
     Returns the ``permissions`` result field (``checked``, ``needed`` (any of), ``roles``, ``missing``, or
     ``reason`` when it could not check); warns when it could not check; raises GenesysModuleFail (failed_step
-    ``permissions``) when a permission is missing.
+    ``permissions``, with ``changed_options`` of ``result``, the planned change) when a permission is missing.
     """
     needed = required_permissions(write, custom)
     if not needed or client is None or not hasattr(client, 'request'):
@@ -149,7 +149,8 @@ def check_write_permissions(client, write, custom, label, warn):
         'another admin client, and run again.'
         % (' or '.join(needed), _verb(write, custom), label, ', '.join(roles), ' or '.join(needed),
            ' or '.join(p.rsplit(':', 1)[-1].capitalize() for p in needed)),
-        failed_step='permissions', permissions=dict(checked=True, needed=needed, roles=roles, missing=needed))
+        failed_step='permissions', permissions=dict(checked=True, needed=needed, roles=roles, missing=needed),
+        changed_options=(result or {}).get('changed_options') or [])
 
 
 def _verb(write, custom):

@@ -970,7 +970,7 @@ class _Change:
             result['provider'] = after
             result['verified'] = None
             result['permissions'] = check_write_permissions(run.client, self.write, self.ptype == CUSTOM_TYPE,
-                                                            self.label, ctx.warn)   # predicts a 403 of the write
+                                                            self.label, ctx.warn, result)   # predicts a 403
         else:
             result['verified'] = True
         result['end_state'] = sanitize(self.ptype, end_state) if end_state is not None else {}

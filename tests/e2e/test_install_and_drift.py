@@ -139,6 +139,18 @@ def test_check_mode_predicts_the_missing_permission_and_the_apply_gets_the_403(e
     assert not [w for w in step.get('warnings', []) if 'permissions' in w]
     assert len(_role_view_requests(emu.requests(), 'allowed-org')) == 1
 
+    # the drift check of that org shows the drift and the missing permission together
+    drift = run_playbook(CONFIGURE, inventory=inv, tags='verify', limit='noedit-org')
+    assert drift.rc != 0 and writes(emu.requests()) == []
+    error = summaries(drift)['noedit-org']['error']
+    assert 'does not exist; saml_sso_provider would create it with certificates, ' in error, error
+    assert 'issuer_uri (not set) -> "%s"' % IDP.entity_id in error
+    assert error.endswith('lacks the permission sso:provider:add or sso:provider:edit, which the creation or update of '
+                          "the generic identity provider needs: the real run would fail with 403 "
+                          "missing.any.permissions. Its roles (SSO Admin) grant no sso:provider:add or "
+                          "sso:provider:edit. Add the permission (Admin > Roles/Permissions: Single Sign-on > Provider > "
+                          "Add or Edit) to a role of the admin OAuth client, or use another admin client, and run again.")
+
     # the prediction was right: the real run gets the 403 on the write
     emu.clear_requests()
     real = run_playbook(CONFIGURE, inventory=inv, limit='noedit-org')

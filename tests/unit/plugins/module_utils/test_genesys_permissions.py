@@ -89,6 +89,7 @@ def test_check_mode_fails_when_the_roles_lack_the_write_permission():
     assert 'real run would fail with 403 missing.any.permissions' in err.msg and 'Role a1, Role a2' in err.msg
     assert err.extra['failed_step'] == 'permissions'
     assert err.extra['permissions']['missing'] == ['sso:provider:add', 'sso:provider:edit']
+    assert {'issuer_uri', 'sso_target_uri', 'certificates'} <= set(err.extra['changed_options'])   # the planned change
     assert api.writes() == []
 
 
