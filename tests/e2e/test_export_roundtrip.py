@@ -138,9 +138,9 @@ def test_export_then_check_reports_no_change_on_every_type(emu, tmp_path):
     password_file.write_text(VAULT_PASSWORD)
     vault_args = ['--vault-password-file', str(password_file), '--forks', '14']
 
-    # the audit under --check: it writes nothing to the orgs, the export files all the same
+    # the audit under --check (it writes nothing to the orgs, the export files all the same), at -vvv: no secret shows
     audit = run_playbook(AUDIT, inventory=_with_vault(audit_inventory, 'export-okta-bot-secret'), check=True,
-                         args=vault_args)
+                         verbosity=3, args=vault_args)
     assert audit.rc != 0
     failed = sorted(h for h, st in audit.stats.items() if st.get('failures'))
     assert failed == ['export-baddir'], audit.stdout[-3000:] + audit.stderr[-2000:]
@@ -148,7 +148,7 @@ def test_export_then_check_reports_no_change_on_every_type(emu, tmp_path):
     assert 'not-a-directory' in line and 'Not a directory' in line and '. Nothing was written to the org. Give a' in line
     assert os.listdir(str(tmp_path)).count('not-a-directory') == 1 and blocker.read_text() == 'a file'
     assert writes(emu.requests()) == []
-    secrets = secrets_of(SEED)
+    secrets = secrets_of(SEED) + [VAULT_PASSWORD]
 
     # --- the files: one host_vars per org, certificates as PEM files, no secret, inventory of every host
     groups = yaml.safe_load((export_dir / 'inventory.yml').read_text())
