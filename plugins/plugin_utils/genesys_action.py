@@ -241,12 +241,22 @@ def apply_task_environment(argument_spec, args, task_env, process_env):
 
 def name_the_host(result, task_vars):
     """Prefix every warning of ``result`` with the inventory host (the org): with many forks, a warning printed
-    without it (a retry, an expiring certificate) cannot be told apart from another org's."""
+    without it (a retry, an expiring certificate) cannot be told apart from another org's. A provider diff gets
+    ``before_header``/``after_header`` naming the org, the provider type and name."""
     host = str((task_vars or {}).get('inventory_hostname') or '')
     warnings = result.get('warnings') if isinstance(result, dict) else None
     if host and isinstance(warnings, list):
         result['warnings'] = [w if not isinstance(w, str) or w.startswith(host + ': ') else '%s: %s' % (host, w)
                               for w in warnings]
+    # a provider diff is headed by the org, the provider type and name (``--- before: org-7: okta 'Okta'``), not
+    # by a bare before/after that could be any of the orgs of the run
+    diff = result.get('diff') if isinstance(result, dict) else None
+    if host and isinstance(diff, dict) and ('before' in diff or 'after' in diff):
+        obj = diff.get('after') or diff.get('before')
+        if isinstance(obj, dict) and obj.get('type'):
+            label = "%s: %s '%s'" % (host, obj['type'], obj.get('name') or obj['type'])
+            diff.setdefault('before_header', label)
+            diff.setdefault('after_header', label)
     return result
 
 

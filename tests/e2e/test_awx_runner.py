@@ -220,8 +220,11 @@ def test_summary_is_a_set_stats_artifact(single_org_jobs):
     for name in ('dry_run', 'apply'):
         job = single_org_jobs[name]
         artifact = stats_artifact(job['events'])
-        assert set(artifact) == {'saml_sso_summary'}
+        assert set(artifact) == {'saml_sso_summary', 'saml_sso_plan'}
         assert set(artifact['saml_sso_summary']) == {SINGLE}
+        # the plan line of the run (issue 16 item 1): Plan: ... for the dry run, Applied: ... for the real one
+        assert artifact['saml_sso_plan'].startswith('Plan: ' if name == 'dry_run' else 'Applied: ')
+        assert artifact['saml_sso_plan'].endswith(', 0 failed')
         stats_event = [e for e in job['events'] if e['event'] == 'playbook_on_stats'][0]['event_data']
         assert job['runner'].stats['ok'] == stats_event['ok'] and SINGLE in stats_event['ok']
         # the artifact is the summary the role recorded for the org (the step 7 fact)

@@ -172,6 +172,9 @@ def test_check_diff_is_labelled_compact_and_ends_with_the_plan(fleet):
                          '  + added certificate <%s, CN=Fleet IdP signing, expires %s>'
                          % (_fingerprint(IDP), IDP.certificate.not_valid_after_utc.strftime('%Y-%m-%dT%H:%M:%SZ'))]
     assert "--- fr-new: generic 'Corp IdP' (create)" in out
+    # the default callback's full diff is headed by the org, type and name too (not a bare --- before / +++ after)
+    assert "--- before: fr-rot: generic 'Corp IdP'\n+++ after: fr-rot: generic 'Corp IdP'\n" in out
+    assert '--- before\n' not in out
     assert '--- fr-ok' not in out  # no change, no diff
     # a progress line per org, each org once, and the plan line at the end
     progress = re.findall(r'^\[(\d+)/4\] (fr-[a-z]+): (.*)$', out, re.M)

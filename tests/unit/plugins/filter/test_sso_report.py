@@ -176,3 +176,5 @@ def test_every_warning_of_an_action_names_its_org():
     assert name_the_host(result, dict(inventory_hostname='org-3'))['warnings'] == [
         'org-3: Genesys Cloud: HTTP 429 on GET /x; retry 1 of 5', 'org-3: already named']
     assert name_the_host(dict(changed=False), dict(inventory_hostname='o')) == dict(changed=False)
+    diff = name_the_host(dict(diff=dict(before={}, after=dict(type='okta', name='Okta'))), dict(inventory_hostname='o'))
+    assert diff['diff']['before_header'] == diff['diff']['after_header'] == "o: okta 'Okta'"
