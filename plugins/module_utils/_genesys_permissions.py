@@ -75,7 +75,7 @@ def policy_grants(policy, permission):
 def _error_text(err):
     status = getattr(err, 'status', None)
     code = getattr(err, 'code', None)
-    return ('HTTP %s %s' % (status, code or '')).strip() if status is not None else (str(err).split('. ')[0])
+    return ('HTTP %s %s' % (status, code or '')).strip() if status is not None else (str(err).split('. ', 1)[0])
 
 
 def read_policies(request):
