@@ -93,6 +93,7 @@ class CallbackModule(CallbackBase):
         self.is_stdout = str(getattr(C, 'DEFAULT_STDOUT_CALLBACK', '') or '') in NAMES
         self.quiet = self.is_stdout
         self.progress = True
+        self.total, self.results, self.errors, self.check_mode = 0, {}, {}, None
         self._reset()
 
     def _reset(self):
@@ -115,7 +116,7 @@ class CallbackModule(CallbackBase):
         try:
             inventory = play.get_variable_manager()._inventory  # pylint: disable=protected-access
             self.total = max(self.total, len(inventory.get_hosts(play.hosts)))
-        except Exception:  # pragma: no cover - the count is only for the progress line
+        except Exception:  # pylint: disable=broad-except  # pragma: no cover - the count is only for the progress line
             pass
         if getattr(play, 'check_mode', None):
             self.check_mode = True
@@ -133,8 +134,8 @@ class CallbackModule(CallbackBase):
             if self.progress:
                 number = list(self.results).index(host) + 1
                 total = max(self.total, len(self.results))
-                self._display.display('[%d/%d] %s: %s%s' % (number, total, host, outcome(summary)[1],
-                                                              '' if first else ' (again)'))
+                again = '' if first else ' (again)'
+                self._display.display('[%d/%d] %s: %s%s' % (number, total, host, outcome(summary)[1], again))
             for warning in summary.get('warnings') or []:
                 self._display.warning(warning)
             return True
@@ -176,8 +177,8 @@ class CallbackModule(CallbackBase):
         host = _host(result)
         if not ignore_errors and host not in self.results:
             task = _task(result)
-            self.errors[host] = 'FAILED at "%s": %s' % (getattr(task, 'name', '') or '?',
-                                                       _result(result).get('msg') or 'see the task output')
+            msg = _result(result).get('msg') or 'see the task output'
+            self.errors[host] = 'FAILED at "%s": %s' % (getattr(task, 'name', '') or '?', msg)
 
     def v2_runner_on_unreachable(self, result):
         self._quiet_extras(result)

@@ -88,8 +88,8 @@ def test_the_audit_says_expired_and_counts_findings_apart():
     assert found['expiring'] == ["certificate expiring: adfs 'adfs' CN=idp signing expires 2028-01-01T00:00:00Z "
                                  "(in 12 days)"]
     assert not any('-4' in line for line in found['findings'])
-    failing = dict(passed=False, report=[dict(name='bot', passed=False, checks=[dict(name='token', passed=False,
-                                                                                    detail='HTTP 401')])])
+    token = dict(name='token', passed=False, detail='HTTP 401')
+    failing = dict(passed=False, report=[dict(name='bot', passed=False, checks=[token])])
     assert audit_findings([], 30, failing, client_lines(failing))['client_failed'] == [
         'OAuth client FAILED: bot: FAILED - token: HTTP 401']
 
