@@ -12,6 +12,7 @@ __metaclass__ = type
 import csv
 import io
 import json
+import socket
 
 import pytest
 
@@ -32,6 +33,11 @@ from ansible_collections.genesyscloud.sso.plugins.plugin_utils.genesys_report im
     report_rows,
 )
 from ansible_collections.genesyscloud.sso.plugins.plugin_utils.genesys_summary import client_lines, summary
+from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_info_core
+from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import RunContext
+from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import GenesysClient, GenesysError
+from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_oauth_check_core import check_client
+from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.genesys_idp_fake import FakeIdpApi, make_cert
 
 OLD = dict(fingerprint='AA:01', subject='CN=idp signing', not_after='2026-12-20T00:00:00Z')
 NEW = dict(fingerprint='BB:02', subject='CN=idp signing', not_after='2028-01-01T00:00:00Z')
@@ -178,3 +184,34 @@ def test_every_warning_of_an_action_names_its_org():
     assert name_the_host(dict(changed=False), dict(inventory_hostname='o')) == dict(changed=False)
     diff = name_the_host(dict(diff=dict(before={}, after=dict(type='okta', name='Okta'))), dict(inventory_hostname='o'))
     assert diff['diff']['before_header'] == diff['diff']['after_header'] == "o: okta 'Okta'"
+
+
+def test_the_info_module_returns_name_always():
+    """The documented map(attribute='name') must work on a provider created without a name."""
+    fake = FakeIdpApi(providers=dict(adfs=dict(issuerURI='https://adfs/x', ssoTargetURI='https://adfs/ls',
+                                                certificate=make_cert('adfs'), disabled=True),
+                                      okta=dict(name='Okta', issuerURI='https://okta/x', ssoTargetURI='https://okta/s',
+                                                certificate=make_cert('okta'), disabled=False)))
+    params = dict((k, None) for k in genesys_idp_info_core.SPEC['argument_spec'])
+    params.update(include_organization=False, include_api_fields=False)
+    with RunContext(check_mode=False, diff_mode=False) as ctx:
+        result = genesys_idp_info_core.core(params, ctx, client=fake)
+    assert dict((p['type'], p['name']) for p in result['providers']) == dict(adfs=None, okta='Okta')
+
+
+def test_a_connection_error_names_the_url_and_the_unreachable_client_is_marked():
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    url = 'https://127.0.0.1:%d' % sock.getsockname()[1]
+    sock.close()
+    client = GenesysClient(dict(api_url=url, client_id='a', client_secret='b', retries=0, timeout=2))
+    with pytest.raises(GenesysError) as err:
+        client.get('/api/v2/organizations/me?x=1')
+    assert '(%s/oauth/token)' % url in err.value.describe()  # the token request, the first to go out
+    target = dict(client_id='bot', client_secret='bot-secret', name='bot', expect={}, probe_paths=[])
+    params = dict(api_url=url, login_url=url, retries=0, timeout=2, validate_certs=True)
+    with RunContext(check_mode=False, diff_mode=False) as ctx:
+        entry = check_client(params, target, ctx)
+    assert entry['passed'] is False and entry['unreachable'] is True
+    assert client_lines(dict(passed=False, report=[entry]))[0].startswith(
+        'bot: NOT CHECKED - the Genesys Cloud host could not be reached: POST /oauth/token failed')
