@@ -659,6 +659,7 @@ def provider_view(ptype, obj, family=None, now=None):
     view['certificates'] = certificate_summaries(obj, now)
     for key in ('enabled',):
         view.setdefault(key, True)
+    view.setdefault('name', None)  # always (null without one): map(attribute='name') works on every provider
     days = [c.get('days_left') for c in view['certificates'] if c.get('days_left') is not None]
     view['certificate_days_left'] = min(days) if days else None
     return view
