@@ -57,7 +57,9 @@ _PRIVATE_KEY_RE = re.compile(r'-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----.*?(?:-
                              re.S)
 # the value of an Authorization header however it is shown (``Authorization: Bearer x``, ``'authorization': 'Basic x'``,
 # ``Authorization=Bearer+x`` in a form)
+# (not a permission name of the form ``authorization:role:view``: the platform's 403 messages name those)
 _AUTH_HEADER_RE = re.compile(r'''(?i)(\bauthorization\b["']?\s*(?:[:=]|%3A|%3D)\s*["']?)'''
+                             r'''(?![a-z*]+:[a-z*]+(?![A-Za-z0-9\-._~+/%=]))'''
                              r'''((?:(?:bearer|basic|token|digest|negotiate|ntlm)(?:\s+|%20|\+))?'''
                              r'''[^\s"',;&}\]\\()<>]{8,})''')
 # a Bearer / Basic credential anywhere in a text (also URL-encoded: ``Bearer%20x``, ``Bearer+x``)

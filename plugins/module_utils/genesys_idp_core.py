@@ -57,7 +57,10 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client im
     GenesysError,
     to_module_fail,
 )
-from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_permissions import check_write_permissions
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_permissions import (
+    check_write_permissions,
+    retire_unused_backup,
+)
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_txn import (
     ABANDONED,
     JOURNAL_SUFFIX,
@@ -1026,7 +1029,20 @@ class _Change:
             result['journal_file'] = self.journal.path
         self.step = 'write'
         written_at = time.time()
-        end_state, visible = self.send_write()
+        try:
+            end_state, visible = self.send_write()
+        except GenesysModuleFail as exc:
+            status = exc.extra.get('status')
+            if isinstance(status, int) and 400 <= status < 500 and status != 408:
+                # refused by the platform: nothing changed, so the backup and journal of this write are not real
+                if self.journal is not None:
+                    self.journal.update(ABANDONED, note='the write was refused (HTTP %d): nothing changed' % status)
+                if result.get('backup_file'):
+                    result['backup_file'] = retire_unused_backup(
+                        result['backup_file'], 'the write was refused (HTTP %d %s): nothing changed'
+                        % (status, exc.extra.get('code') or ''))
+                    exc.extra['backup_file'] = result['backup_file']
+            raise
         result['id'] = self.provider_id if self.ptype == CUSTOM_TYPE else result.get('id')
 
         # 5. another run may have disabled the other sign-ins meanwhile (different controllers)

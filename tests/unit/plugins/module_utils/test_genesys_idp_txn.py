@@ -495,3 +495,15 @@ def test_a_rollback_waits_out_a_repeated_write_whose_first_attempt_may_still_lan
     exc = fail(api, timeout=7.0, **dict(okta(), preserved_clients=[BOT]))
     assert exc.extra['rollback']['waited_for_late_write'] == 7.0 and 7.0 in no_sleep
     assert exc.extra['rollback']['verified'] is True and api.state('okta')['issuerURI'] == 'urn:old'
+
+
+def test_a_refused_write_leaves_no_real_looking_backup_and_closes_its_journal(tmp_path, clients):
+    # issue 16 item 7: a 403 on the write changed nothing: its backup must not look like a real one
+    api = Api(providers={'okta': dict(OLD)})
+    api.fail_next = ('PUT', 403, 'missing.permissions', 'You are missing the following permission: sso:provider:edit')
+    exc = fail(api, backup=True, backup_dir=str(tmp_path), **okta())
+    assert exc.extra['failed_step'] == 'write' and exc.extra['status'] == 403
+    assert glob.glob(os.path.join(str(tmp_path), '*.json')) == []
+    assert exc.extra['backup_file'].endswith('.json.not-applied') and os.path.isfile(exc.extra['backup_file'])
+    assert journal_doc(journals(tmp_path)[0])['state'] == 'abandoned'
+    assert api.state('okta')['issuerURI'] == 'urn:old'

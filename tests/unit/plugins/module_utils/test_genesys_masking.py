@@ -388,3 +388,13 @@ def test_a_transport_error_quoting_the_authorization_header_is_masked(monkeypatc
     with pytest.raises(GenesysError) as err:
         client.get('/api/v2/tokens/me')
     assert 'given-token-123456' not in err.value.describe() + ' '.join(warnings)
+
+
+def test_a_permission_name_is_not_taken_for_an_authorization_header():
+    # the platform's 403 names permissions like authorization:role:view; a header value is still masked
+    from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import SecretMasker
+    masker = SecretMasker()
+    text = 'You are missing the following permission: authorization:role:view'
+    assert masker.mask(text) == text
+    assert 'abcdefghijklmnop' not in masker.mask('authorization:abcdefghijklmnop')
+    assert 'abcdefghij12' not in masker.mask('Authorization: Bearer abcdefghij12')
