@@ -133,6 +133,21 @@ EXPLAINED = [
      'equivalent: scrub_text leaves a non-text key as it is, and type(data)(...) of a tuple is the same tuple()'),
     (COM, 'SecretMasker.add', r'isinstance\(value, str\)\) and False',
      'equivalent: str() of a text is the same text'),
+    (CLI, 'GenesysClient._resolve_urls', r"\^HTTP://', url, re\.I",
+     'equivalent: the match is case-insensitive (re.I), so the pattern case does not matter'),
+    (COM, '_looks_like_credential', r'return False\nreturn True',
+     'equivalent: only called for a word _SCHEME_RE matched, which has at least 8 characters, so this branch is '
+     'never taken'),
+    (COM, 'secret_forms', r"safe='XXXX'\)|safe='XX/XX'\)",
+     "equivalent: 'X' is never percent-encoded anyway, and '/' stays safe"),
+    (COM, 'secret_forms', r'ensure_ascii=None',
+     'equivalent: None is false like False'),
+    (COM, 'secret_forms', r"b64\.rstrip\('XX=XX'\)",
+     "harmless: a padded base64 never ends in 'X' before its '=' (the last character before padding encodes zero "
+     "bits, A/E/I/.../Q/g/w), so the unpadded form is the same; without padding it only adds a shorter form "
+     "(masks more, never less)"),
+    (CORE, '_Change.check_backup_target', r"or 'XX\?XX'",
+     "message wording only: the placeholder shown for an unknown org name or id in the refusal"),
     (COM, 'SecretMasker.mask', r'v is None and isinstance\(v, bool\)|\(forms\) or True|copy\.copy\(rest\)',
      'equivalent: remove_values() returns booleans unchanged and an empty set of forms masks nothing; scrub() '
      'builds new containers, so a shallow copy is never shared with the caller'),
@@ -324,6 +339,30 @@ def _stop(proc):
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+def recheck(dest, args, tree):
+    """Re-run the surviving mutants of the safety code with the unit tests of ``args.ref`` (copied into the kept copy
+    and its mutants/ tree); mutmut records which new tests call which function first."""
+    archive = subprocess.run(['git', 'archive', '--format=tar', args.ref, 'tests/unit'], cwd=REPO, check=True,
+                             capture_output=True).stdout
+    for root in (os.path.join(dest, PKG), os.path.join(dest, 'mutants', PKG)):
+        subprocess.run(['tar', '-x', '-C', root], input=archive, check=True)
+    names = [n for st in collect(dest).values() for n, s in st.items()
+             if s == 'survived' and is_safety(*function_of(n))]
+    if not names:
+        return tree
+    env = sandbox_env(dest)
+    env['ANSIBLE_COLLECTIONS_PATH'] = os.path.join(dest, 'mutants')
+    mutmut = os.path.join(os.path.dirname(sys.executable), 'mutmut')
+    print('mutation: re-checking %d survivors of the safety code with the unit tests of %s' % (len(names), args.ref))
+    with open(os.path.join(dest, 'recheck.log'), 'wb') as log:
+        subprocess.run([mutmut, 'run', '--max-children', str(args.max_children)] + names, cwd=dest, env=env,
+                       stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=args.budget,
+                       preexec_fn=lambda: _child_setup(args.nice))
+    ref = subprocess.run(['git', 'rev-parse', '--short', args.ref], cwd=REPO, check=True, capture_output=True,
+                         text=True).stdout.strip()
+    return '%s (survivors of the safety code re-checked with the unit tests of %s)' % (tree, ref)
 
 
 # ---------------------------------------------------------------------------------------- results
@@ -519,6 +558,9 @@ def main(argv=None):
     parser.add_argument('--json', help='also write the raw results (mutant -> status) to this file')
     parser.add_argument('--keep', action='store_true', help='keep the throwaway copy (its path is printed)')
     parser.add_argument('--analyze', metavar='DIR', help='no run: report on the copy DIR kept by an earlier --keep run')
+    parser.add_argument('--recheck', action='store_true',
+                        help='with --analyze: first re-run the survivors of the safety code against the unit tests '
+                             'of --ref (tests added since the run)')
     args = parser.parse_args(argv)
     if args.max_children < 1 or args.budget < 60:
         parser.error('--max-children must be >= 1 and --budget >= 60')
@@ -542,6 +584,8 @@ def main(argv=None):
         if args.analyze:
             with open(os.path.join(dest, 'run.json')) as handle:
                 tree, failing, rc, seconds, interrupted, log_path = json.load(handle)
+            if args.recheck:
+                tree = recheck(dest, args, tree)
         else:
             tree, failing = export_tree(dest, args.ref, args.worktree, args.timeout_multiplier)
             rc, seconds, interrupted, log_path = run_mutmut(dest, args)
