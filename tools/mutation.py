@@ -342,27 +342,38 @@ def _stop(proc):
 
 
 def recheck(dest, args, tree):
-    """Re-run the surviving mutants of the safety code with the unit tests of ``args.ref`` (copied into the kept copy
-    and its mutants/ tree); mutmut records which new tests call which function first."""
+    """Continue a kept run with the unit tests of ``args.ref`` (copied into the copy and its mutants/ tree; mutmut
+    first records which new tests call which function): the survivors and the mutants not checked yet of the
+    safety code first, then the other mutants not checked yet, within ``--budget``."""
+    start = time.time()
     archive = subprocess.run(['git', 'archive', '--format=tar', args.ref, 'tests/unit'], cwd=REPO, check=True,
                              capture_output=True).stdout
     for root in (os.path.join(dest, PKG), os.path.join(dest, 'mutants', PKG)):
         subprocess.run(['tar', '-x', '-C', root], input=archive, check=True)
-    names = [n for st in collect(dest).values() for n, s in st.items()
-             if s == 'survived' and is_safety(*function_of(n))]
-    if not names:
-        return tree
+    results = collect(dest)
+    first = [n for st in results.values() for n, s in st.items()
+             if s in ('survived', 'not checked') and is_safety(*function_of(n))]
+    rest = [n for st in results.values() for n, s in st.items() if s == 'not checked' and n not in set(first)]
     env = sandbox_env(dest)
     env['ANSIBLE_COLLECTIONS_PATH'] = os.path.join(dest, 'mutants')
     mutmut = os.path.join(os.path.dirname(sys.executable), 'mutmut')
-    print('mutation: re-checking %d survivors of the safety code with the unit tests of %s' % (len(names), args.ref))
-    with open(os.path.join(dest, 'recheck.log'), 'wb') as log:
-        subprocess.run([mutmut, 'run', '--max-children', str(args.max_children)] + names, cwd=dest, env=env,
-                       stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=args.budget,
-                       preexec_fn=lambda: _child_setup(args.nice))
     ref = subprocess.run(['git', 'rev-parse', '--short', args.ref], cwd=REPO, check=True, capture_output=True,
                          text=True).stdout.strip()
-    return '%s (survivors of the safety code re-checked with the unit tests of %s)' % (tree, ref)
+    for label, names in (('survivors and unchecked mutants of the safety code', first),
+                         ('other unchecked mutants', rest)):
+        left = args.budget - (time.time() - start)
+        if not names or left < 60:
+            continue
+        print('mutation: re-running %d %s with the unit tests of %s (%.0f s left)' % (len(names), label, ref, left))
+        with open(os.path.join(dest, 'recheck.log'), 'ab') as log:
+            proc = subprocess.Popen([mutmut, 'run', '--max-children', str(args.max_children)] + names, cwd=dest,
+                                    env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True, preexec_fn=lambda: _child_setup(args.nice))
+            try:
+                proc.wait(left)
+            except subprocess.TimeoutExpired:
+                _stop(proc)
+    return '%s, continued with the unit tests of %s' % (tree, ref)
 
 
 # ---------------------------------------------------------------------------------------- results
@@ -493,6 +504,13 @@ def render(results, meta, survivor_rows):
     return '\n'.join(lines)
 
 
+def _partial(results, interrupted):
+    unchecked = sum(1 for st in results.values() for s in st.values() if s == 'not checked')
+    if not unchecked and not interrupted:
+        return ''
+    return ', **stopped by the time budget: %d mutants not checked**' % unchecked
+
+
 def _cell(text, limit=110):
     text = text.replace('|', '\\|').replace('`', "'")
     return text if len(text) <= limit else text[:limit - 1] + '…'
@@ -617,8 +635,7 @@ def main(argv=None):
         meta = dict(finished=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M'),
                     tree=tree, mutmut=getattr(mutmut, '__version__', '3'), seconds=seconds,
                     children=args.max_children, nice=args.nice, deselected=failing,
-                    partial=(', **interrupted by the time budget: the "not checked" mutants were not tried**'
-                             if interrupted else ''))
+                    partial=_partial(results, interrupted))
         text = render(results, meta, rows)
         print(text)
         if args.json:
