@@ -341,13 +341,19 @@ def _stop(proc):
             continue
 
 
+RECHECK_TESTS = ('tests/unit/plugins/module_utils/test_mutation_killers.py',
+                 'tests/unit/plugins/module_utils/test_safety_guard.py')
+
+
 def recheck(dest, args, tree):
-    """Continue a kept run with the unit tests of ``args.ref`` (copied into the copy and its mutants/ tree; mutmut
-    first records which new tests call which function): the survivors and the mutants not checked yet of the
+    """Continue a kept run with the tests written for the survivors (RECHECK_TESTS of ``args.ref``, copied into the
+    copy and its mutants/ tree; mutmut first records which new tests call which function): the survivors and the
+    mutants not checked yet of the
     safety code first, then the other mutants not checked yet, within ``--budget``."""
     start = time.time()
-    archive = subprocess.run(['git', 'archive', '--format=tar', args.ref, 'tests/unit'], cwd=REPO, check=True,
-                             capture_output=True).stdout
+    # only the tests written for the survivors: other new tests may need source the copy does not have
+    archive = subprocess.run(['git', 'archive', '--format=tar', args.ref] + list(RECHECK_TESTS), cwd=REPO,
+                             check=True, capture_output=True).stdout
     for root in (os.path.join(dest, PKG), os.path.join(dest, 'mutants', PKG)):
         subprocess.run(['tar', '-x', '-C', root], input=archive, check=True)
     results = collect(dest)
@@ -364,7 +370,7 @@ def recheck(dest, args, tree):
         left = args.budget - (time.time() - start)
         if not names or left < 60:
             continue
-        print('mutation: re-running %d %s with the unit tests of %s (%.0f s left)' % (len(names), label, ref, left))
+        print('mutation: re-running %d %s with the tests of %s (%.0f s left)' % (len(names), label, ref, left))
         with open(os.path.join(dest, 'recheck.log'), 'ab') as log:
             proc = subprocess.Popen([mutmut, 'run', '--max-children', str(args.max_children)] + names, cwd=dest,
                                     env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -373,7 +379,7 @@ def recheck(dest, args, tree):
                 proc.wait(left)
             except subprocess.TimeoutExpired:
                 _stop(proc)
-    return '%s, continued with the unit tests of %s' % (tree, ref)
+    return '%s, continued with %s of %s' % (tree, ' and '.join(os.path.basename(t) for t in RECHECK_TESTS), ref)
 
 
 # ---------------------------------------------------------------------------------------- results
