@@ -561,4 +561,158 @@ def test_a_backup_directory_others_can_write_is_refused_naming_the_option(tmp_pa
     params.update(restore_from=None, type='okta', issuer_uri='urn:new', backup=True, backup_dir=str(shared))
     with pytest.raises(GenesysModuleFail) as info:
         idp_core.core(params, RunContext(), client=api)
-    assert 'backup_dir' in info.value.msg and api.writes() == []
+    assert info.value.msg.startswith('backup_dir %s is writable by other users' % shared)
+    assert api.writes() == []
+
+
+# ====================================================================== file-name parts, directories, hosts
+
+@pytest.mark.parametrize('text, kw, part', [
+    ('Acme Prod/EU', {}, 'Acme-Prod-EU'),
+    ('AbC.d_e-f', {}, 'AbC.d_e-f'),
+    ('..', {}, 'x'),
+    ('-.x.-', {}, 'x'),
+    (None, {}, 'x'),
+    ('', dict(default='d'), 'd'),
+    ('a' * 100, {}, 'a' * 80),
+])
+def test_safe_segment(text, kw, part):
+    from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_txn import safe_segment
+    assert safe_segment(text, **kw) == part
+
+
+@pytest.mark.parametrize('directory', ['', 'a\x00b', None, 5])
+def test_check_private_dir_refuses_unusable_paths(directory):
+    from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_txn import TxnError, check_private_dir
+    with pytest.raises(TxnError) as info:
+        check_private_dir(directory, 'lock_dir')
+    assert str(info.value) == 'lock_dir: %r is not a usable directory path (empty or contains a NUL byte).' % (
+        directory,)
+
+
+def test_check_private_dir_that_cannot_be_created(tmp_path):
+    from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_txn import TxnError, check_private_dir
+    blocker = tmp_path / 'file'
+    blocker.write_text('x')
+    with pytest.raises(TxnError) as info:
+        check_private_dir(str(blocker / 'sub'), 'backup_dir')
+    assert str(info.value).startswith('Cannot create the directory %s (backup_dir): ' % (blocker / 'sub'))
+
+
+def test_a_nul_byte_in_a_directory_option_fails_before_any_request(tmp_path, monkeypatch):
+    api, params = _restore(tmp_path, monkeypatch, dict(ORG))
+    params.update(restore_from=None, type='okta', issuer_uri='urn:new', backup_dir='/tmp/a\x00b')
+    with pytest.raises(GenesysModuleFail) as info:
+        idp_core.core(params, RunContext(), client=api)
+    assert info.value.msg.startswith('backup_dir contains a NUL byte') and api.log == []
+
+
+def test_provider_path_names_where_a_refused_id_came_from():
+    with pytest.raises(idp.ProviderIdError) as info:
+        idp.provider_path('custom', '../tokens/me')
+    assert 'from the provider id of the request path' in str(info.value)
+    with pytest.raises(idp.ProviderIdError) as info:
+        idp.provider_path('custom', '../tokens/me', source='entry 2 of the listing')
+    assert 'from entry 2 of the listing' in str(info.value)
+
+
+def test_restore_compares_hosts_case_and_path_insensitively(tmp_path, monkeypatch):
+    api, params = _restore(tmp_path, monkeypatch, dict(ORG), api_url='https://API.mypurecloud.ie/api/v2/x')
+    assert idp_core.core(params, RunContext(), client=api)['changed'] is True
+
+
+def test_restore_of_a_backup_without_api_host_is_refused_naming_it(tmp_path, monkeypatch):
+    api, params = _restore(tmp_path, monkeypatch, dict(ORG), api_url=None)
+    with pytest.raises(GenesysModuleFail) as info:
+        idp_core.core(params, RunContext(), client=api)
+    assert 'made against an unknown API host, this task talks to api.mypurecloud.ie' in info.value.msg
+
+
+# ====================================================================== backup names, family, write errors
+
+def _backup_run(tmp_path, monkeypatch, api, **kw):
+    dummy, params = _restore(tmp_path, monkeypatch, dict(ORG))
+    params.update(restore_from=None, backup=True)
+    params.update(kw)
+    return idp_core.core(params, RunContext(), client=api)
+
+
+def test_backup_name_falls_back_to_the_org_id(tmp_path, monkeypatch):
+    import os
+    api = FakeIdpApi(providers={'okta': {'name': 'Okta', 'issuerURI': 'urn:current'}}, org_short_name=None)
+    result = _backup_run(tmp_path, monkeypatch, api, type='okta', issuer_uri='urn:new')
+    assert os.path.basename(result['backup_file']).startswith('org-id-1_okta_')
+
+
+def test_backup_name_without_any_org_name_or_id(tmp_path, monkeypatch):
+    import os
+    api = FakeIdpApi(providers={'okta': {'name': 'Okta', 'issuerURI': 'urn:current'}}, org_short_name=None)
+    real = api._dispatch
+
+    def dispatch(method, path, body):
+        if path == '/api/v2/organizations/me':
+            return 200, {}
+        return real(method, path, body)
+    api._dispatch = dispatch
+    result = _backup_run(tmp_path, monkeypatch, api, type='okta', issuer_uri='urn:new', lock=False)
+    assert os.path.basename(result['backup_file']).startswith('org_okta_')
+
+
+def test_backup_of_a_custom_provider_is_named_after_its_current_name_and_family(tmp_path, monkeypatch):
+    import os
+    api = FakeIdpApi(custom=[{'name': 'Partner IdP', 'issuerURI': 'urn:p'}])
+    result = _backup_run(tmp_path, monkeypatch, api, type='custom', name='partner idp', issuer_uri='urn:p2')
+    assert os.path.basename(result['backup_file']).startswith('acme-prod_custom-Partner-IdP_')
+    assert idp_core.load_backup(result['backup_file'])['family'] == 'custom'
+
+
+def test_backup_without_a_readable_org_fails_even_without_the_lock(tmp_path, monkeypatch):
+    api = FakeIdpApi(providers={'okta': {'name': 'Okta', 'issuerURI': 'urn:current'}})
+    real = api._dispatch
+
+    def dispatch(method, path, body):
+        if path == '/api/v2/organizations/me':
+            raise api._error(403, 'missing.permissions', 'no organization:read', method, path)
+        return real(method, path, body)
+    api._dispatch = dispatch
+    with pytest.raises(GenesysModuleFail) as info:
+        _backup_run(tmp_path, monkeypatch, api, type='okta', issuer_uri='urn:new', lock=False)
+    assert 'read the organization' in info.value.msg and api.writes() == []
+
+
+def test_backup_file_that_cannot_be_written_fails_before_the_change(tmp_path, monkeypatch):
+    import datetime
+    import os
+    moment = datetime.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=datetime.timezone.utc)
+    monkeypatch.setattr(idp_core, '_utcnow', lambda: moment)
+    directory = tmp_path / 'backups'
+    directory.mkdir(mode=0o700)
+    taken = directory / ('acme-prod_okta_%s.json' % moment.strftime('%Y%m%dT%H%M%S%fZ'))
+    taken.write_text('{}')
+    os.chmod(str(directory), 0o700)
+    api = FakeIdpApi(providers={'okta': {'name': 'Okta', 'issuerURI': 'urn:current'}})
+    with pytest.raises(GenesysModuleFail) as info:
+        _backup_run(tmp_path, monkeypatch, api, type='okta', issuer_uri='urn:new', backup_dir=str(directory))
+    assert info.value.msg.startswith('Cannot write the backup file %s: ' % taken)
+    assert api.writes() == []
+
+
+# ====================================================================== the guard in the core
+
+def test_the_last_enabled_custom_provider_is_refused_before_any_write(tmp_path, monkeypatch):
+    api = FakeIdpApi(custom=[{'name': 'Corp', 'issuerURI': 'urn:c'}], providers={'purecloud': {'disabled': True}})
+    dummy, params = _restore(tmp_path, monkeypatch, dict(ORG))
+    params.update(restore_from=None, type='custom', name='Corp', enabled=False)
+    with pytest.raises(GenesysModuleFail) as info:
+        idp_core.core(params, RunContext(), client=api)
+    assert info.value.msg.startswith("Refusing to disable the custom identity provider 'Corp'")
+    assert info.value.extra['provider']['name'] == 'Corp'
+    assert api.writes() == []
+
+
+def test_deleting_the_purecloud_entry_costs_no_listing(tmp_path, monkeypatch):
+    api = FakeIdpApi(providers={'okta': {'issuerURI': 'urn:o', 'disabled': True}, 'purecloud': {'disabled': False}})
+    dummy, params = _restore(tmp_path, monkeypatch, dict(ORG))
+    params.update(restore_from=None, type='purecloud', state='absent')
+    assert idp_core.core(params, RunContext(), client=api)['changed'] is True
+    assert ('GET', '/api/v2/identityproviders', None) not in api.log
