@@ -148,6 +148,13 @@ EXPLAINED = [
      "(masks more, never less)"),
     (CORE, '_Change.check_backup_target', r"or 'XX\?XX'",
      "message wording only: the placeholder shown for an unknown org name or id in the refusal"),
+    (IDP, '_segment', r"safe='XXXX'",
+     "equivalent: 'X' is never percent-encoded, so nothing else becomes safe"),
+    (CORE, '_host_of', r"split\('/', (2)?\)\[0\]",
+     'equivalent: the first part of the split is the same whatever the number of splits'),
+    (CORE, '_Change.reduces_sign_in', r"== 'purecloud' or self\.current is None",
+     'equivalent: it only lets the guard run for a create too, and lockout_check never refuses a create (nothing '
+     'enabled is taken away); the listing it reads is already cached (a create reads it to tell absent from lag)'),
     (COM, 'SecretMasker.mask', r'v is None and isinstance\(v, bool\)|\(forms\) or True|copy\.copy\(rest\)',
      'equivalent: remove_values() returns booleans unchanged and an empty set of forms masks nothing; scrub() '
      'builds new containers, so a shallow copy is never shared with the caller'),
