@@ -329,8 +329,8 @@ def validate_option_strings(options):
                                    'invalid.target.url otherwise)' % _show(_mask_userinfo(value)))
                 raise IdpError('%s %s must be an https:// URL with a host (no spaces): Genesys Cloud sends browsers '
                                'and sign-ins to it, so http://, javascript:, data: and other schemes are refused. '
-                               'Give the IdP\'s https URL%s.' % (option, _show(_mask_userinfo(value)),
-                                                                  ', or "" to clear it'))
+                               'Give the IdP\'s https URL%s.'
+                               % (option, _show(_mask_userinfo(value)), ', or "" to clear it'))
 
 
 def build_desired(ptype, options, certificates=None):

@@ -76,7 +76,6 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_txn impo
     OrgLock,
     TxnError,
     check_private_dir,
-    safe_segment,
 )
 from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_oauth_check_core import (
     DEFAULT_PROBE_PATHS,
@@ -693,8 +692,8 @@ class _Change:
             self.lock = None
 
     def _clients_params(self):
-        params = dict((k, self.params.get(k)) for k in ('region', 'api_url', 'login_url', 'validate_certs', 'ca_path',
-                                                       'timeout', 'retries'))
+        keys = ('region', 'api_url', 'login_url', 'validate_certs', 'ca_path', 'timeout', 'retries')
+        params = dict((k, self.params.get(k)) for k in keys)
         params.update(clients=self.params.get('preserved_clients'), probe_paths=self.params.get('probe_paths'),
                       expect=self.params.get('client_expectations'))
         return params
@@ -765,9 +764,9 @@ class _Change:
                 'Refusing to restore %s: it was made of the org %s (id %s), this task is connected to the org %s '
                 '(id %s). A backup is applied only to the org it came from (it would make this org trust another '
                 'org\'s IdP). Nothing was changed. Use the credentials of that org, or set restore_across_orgs=true '
-                'if you really mean to copy it.' % (params['restore_from'], saved.get('short_name') or '?',
-                                                     saved.get('id') or '?', org.get('short_name') or '?',
-                                                     org.get('id') or '?'))
+                'if you really mean to copy it.'
+                % (params['restore_from'], saved.get('short_name') or '?', saved.get('id') or '?',
+                   org.get('short_name') or '?', org.get('id') or '?'))
 
     # ---------------------------------------------------------------- reading
     def locate(self):
@@ -1164,8 +1163,8 @@ class _Change:
 
     def not_kept(self, end_state):
         if self.restore is not None:
-            return sorted(set(FIELD_TO_OPTION.get(f, f) for f in restore_changed_fields(self.ptype, end_state,
-                                                                                     self.restore['provider'])))
+            fields = restore_changed_fields(self.ptype, end_state, self.restore['provider'])
+            return sorted(set(FIELD_TO_OPTION.get(f, f) for f in fields))
         return sorted(set(FIELD_TO_OPTION.get(f, f) for f in changed_fields(end_state, self.desired_cmp)))
 
     def concurrent(self, fresh, what):
@@ -1191,8 +1190,8 @@ class _Change:
             directory, stem,
             api_url=getattr(client, 'api_url', None), client_id=getattr(client, 'client_id', None),
             organization=dict(short_name=org.get('short_name'), id=org.get('id')),
-            type=self.ptype, provider_id=self.provider_id, label=self.label, name=(self.payload or self.current or
-                                                                                 {}).get('name'),
+            type=self.ptype, provider_id=self.provider_id, label=self.label,
+            name=(self.payload or self.current or {}).get('name'),
             operation=self.write, before=self.current, payload=self.payload,
             backup_file=self.result.get('backup_file'),
             clients=[c.get('name') or c.get('client_id') for c in self.params.get('preserved_clients') or []])
@@ -1474,8 +1473,8 @@ class _Recovery:
             raise GenesysModuleFail(
                 'An interrupted change of the %s identity provider (journal %s) still has to be validated with the '
                 'preserved OAuth clients (%s), but this task gives none. Run it with preserved_clients, or restore '
-                'the provider with restore_from %s.' % (self.label, journal.path, ', '.join(self.doc['clients']),
-                                                       self.doc.get('backup_file')))
+                'the provider with restore_from %s.'
+                % (self.label, journal.path, ', '.join(self.doc['clients']), self.doc.get('backup_file')))
         journal.update(COMPLETE, note='finished by the next run (verified%s)' % (
             ' and the preserved clients pass' if check else ''))
         entry['action'] = 'finished'

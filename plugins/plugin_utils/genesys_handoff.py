@@ -254,10 +254,11 @@ def handoff(configure, org='', mode='apply', failed=False, rolled_back=False, cl
                                         '' if end.get('slo_binding') else ', the default', audience),
         'NameID: format %s%s, value = the user\'s email address as in Genesys Cloud; attributes (NameFormat %s): '
         'email = the user\'s email address, OrganizationName = %s'
-        % (h['name_id_format'], '' if name_id else ' (the provider sets none; the Genesys Cloud articles ask for '
-                                                      'EmailAddress)', ATTR_UNSPECIFIED,
-           ('%s (a constant, case-sensitive)' % short) if short else 'UNKNOWN (the org short name could not be read: '
-                                                                      'set saml_sso_org_name)'),
+        % (h['name_id_format'],
+           '' if name_id else ' (the provider sets none; the Genesys Cloud articles ask for EmailAddress)',
+           ATTR_UNSPECIFIED,
+           ('%s (a constant, case-sensitive)' % short) if short else
+           'UNKNOWN (the org short name could not be read: set saml_sso_org_name)'),
         'At %s: %s' % (h['family_label'], ' | '.join(hint.split(': ', 1)[1] for hint in h['hints'])),
     ]
     h['lines'] = lines

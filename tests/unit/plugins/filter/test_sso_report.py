@@ -188,10 +188,10 @@ def test_every_warning_of_an_action_names_its_org():
 
 def test_the_info_module_returns_name_always():
     """The documented map(attribute='name') must work on a provider created without a name."""
-    fake = FakeIdpApi(providers=dict(adfs=dict(issuerURI='https://adfs/x', ssoTargetURI='https://adfs/ls',
-                                                certificate=make_cert('adfs'), disabled=True),
-                                      okta=dict(name='Okta', issuerURI='https://okta/x', ssoTargetURI='https://okta/s',
-                                                certificate=make_cert('okta'), disabled=False)))
+    adfs = dict(issuerURI='https://adfs/x', ssoTargetURI='https://adfs/ls', certificate=make_cert('adfs'), disabled=True)
+    okta = dict(name='Okta', issuerURI='https://okta/x', ssoTargetURI='https://okta/s', certificate=make_cert('okta'),
+                disabled=False)
+    fake = FakeIdpApi(providers=dict(adfs=adfs, okta=okta))
     params = dict((k, None) for k in genesys_idp_info_core.SPEC['argument_spec'])
     params.update(include_organization=False, include_api_fields=False)
     with RunContext(check_mode=False, diff_mode=False) as ctx:

@@ -254,8 +254,8 @@ def test_sp_metadata_is_valid_saml_metadata_and_pysaml2_loads_it():
     # what a pysaml2 IdP reads as the SP's wish: email and OrganizationName by these names, NameFormat unspecified
     # (its default attribute maps would otherwise send email as urn:oid:1.2.840.113549.1.9.1.1)
     required = store.attribute_requirement(entity)['required']
-    assert [(a['name'], a['name_format']) for a in required] == [('email', ATTR_UNSPECIFIED),
-                                                                  ('OrganizationName', ATTR_UNSPECIFIED)]
+    expected = [('email', ATTR_UNSPECIFIED), ('OrganizationName', ATTR_UNSPECIFIED)]
+    assert [(a['name'], a['name_format']) for a in required] == expected
 
 
 def test_sp_metadata_escapes_values_and_follows_the_provider_slo_binding():
