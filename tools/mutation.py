@@ -155,6 +155,14 @@ EXPLAINED = [
     (CORE, '_Change.reduces_sign_in', r"== 'purecloud' or self\.current is None",
      'equivalent: it only lets the guard run for a create too, and lockout_check never refuses a create (nothing '
      'enabled is taken away); the listing it reads is already cached (a create reads it to tell absent from lag)'),
+    (CORE, '_write_backup', r"org = run\.organization\(required=(None|False)\)",
+     'equivalent: the org was already read with required=True before the backup (the lock and the journal need '
+     'it) and is cached, so this call never reads and never fails'),
+    (CORE, '_write_backup', r"or run\.params\.get\((None|'XXnameXX'|'NAME')\)",
+     'equivalent: only a provider that exists is backed up, and a custom provider always has a name (the platform '
+     'refuses one without: missing.provider.name), so the option is never the fallback'),
+    ('plugins/module_utils/_genesys_txn.py', 'safe_segment', r"strip\('XX-\.XX'\)",
+     "harmless: also strips 'X' at the ends; the part is still made of safe characters only and never '.' or '..'"),
     (COM, 'SecretMasker.mask', r'v is None and isinstance\(v, bool\)|\(forms\) or True|copy\.copy\(rest\)',
      'equivalent: remove_values() returns booleans unchanged and an empty set of forms masks nothing; scrub() '
      'builds new containers, so a shallow copy is never shared with the caller'),

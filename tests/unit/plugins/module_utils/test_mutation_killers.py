@@ -706,7 +706,8 @@ def test_the_last_enabled_custom_provider_is_refused_before_any_write(tmp_path, 
     with pytest.raises(GenesysModuleFail) as info:
         idp_core.core(params, RunContext(), client=api)
     assert info.value.msg.startswith("Refusing to disable the custom identity provider 'Corp'")
-    assert info.value.extra['provider']['name'] == 'Corp'
+    provider = info.value.extra['provider']
+    assert provider['name'] == 'Corp' and provider['type'] == 'custom' and provider['family'] == 'custom'
     assert api.writes() == []
 
 
