@@ -624,7 +624,11 @@ def main(argv=None):
             with open(os.path.join(dest, 'run.json')) as handle:
                 tree, failing, rc, seconds, interrupted, log_path = json.load(handle)
             if args.recheck:
+                started = time.time()
                 tree = recheck(dest, args, tree)
+                seconds += time.time() - started
+                with open(os.path.join(dest, 'run.json'), 'w') as handle:    # a later --analyze says the same
+                    json.dump([tree, failing, rc, seconds, interrupted, log_path], handle)
         else:
             tree, failing = export_tree(dest, args.ref, args.worktree, args.timeout_multiplier)
             rc, seconds, interrupted, log_path = run_mutmut(dest, args)
