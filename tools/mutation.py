@@ -598,8 +598,9 @@ def main(argv=None):
     parser.add_argument('--keep', action='store_true', help='keep the throwaway copy (its path is printed)')
     parser.add_argument('--analyze', metavar='DIR', help='no run: report on the copy DIR kept by an earlier --keep run')
     parser.add_argument('--recheck', action='store_true',
-                        help='with --analyze: first re-run the survivors of the safety code against the unit tests '
-                             'of --ref (tests added since the run)')
+                        help='with --analyze: continue the kept run within --budget (the survivors and unchecked '
+                             'mutants of the safety code first) with the tests written for the survivors '
+                             '(RECHECK_TESTS) of --ref')
     args = parser.parse_args(argv)
     if args.max_children < 1 or args.budget < 60:
         parser.error('--max-children must be >= 1 and --budget >= 60')
