@@ -22,10 +22,7 @@ import pytest
 from helpers import run_playbook
 from role_helpers import CONFIGURE, org_seed, summaries, writes
 
-try:
-    from genesys_emulator.testing import EmulatorProcess
-except ImportError:  # pragma: no cover
-    EmulatorProcess = None
+from genesys_emulator.testing import EmulatorProcess
 
 try:
     from genesys_emulator.idp_kit import TestIdP
@@ -81,8 +78,6 @@ def _host(name):
 @pytest.fixture(scope='module')
 def fleet(tmp_path_factory):
     """{variant: EmulatorProcess}: one emulator per variant, each with its one org."""
-    if EmulatorProcess is None:
-        pytest.skip('emulator not importable')
     started = {}
     try:
         for index, (name, args) in enumerate(sorted(VARIANTS.items()), start=1):
