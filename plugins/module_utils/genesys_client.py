@@ -604,7 +604,7 @@ class GenesysClient:
                       ' (Retry-After)' if retry_after is not None else ''))
         self._sleep(delay)
 
-    def _send(self, method, url, path, safe_to_repeat=None, repeat_unsent_only=False, **kwargs):
+    def _send(self, method, url, path, safe_to_repeat=None, **kwargs):
         """Send one request with the retry policy; return the final ``requests.Response``.
 
         Transport failures that exhaust the retries (or may not be repeated) raise GenesysError.
@@ -627,9 +627,7 @@ class GenesysClient:
                     raise
                 never_sent = _connection_never_sent(exc)
                 tls = isinstance(exc, requests.exceptions.SSLError)
-                # repeat_unsent_only: a journaled write is repeated only when it provably never left; an unknown
-                # outcome goes back to the caller, which finds out by reading (a late attempt could land later)
-                retryable = not tls and (never_sent or (safe_to_repeat and not repeat_unsent_only)) and not isinstance(
+                retryable = not tls and (never_sent or safe_to_repeat) and not isinstance(
                     exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema))
                 if retryable and attempt < self.retries:
                     attempt += 1
@@ -638,7 +636,7 @@ class GenesysClient:
                     self._retry_wait(attempt, self.mask(_describe_exc(exc)), method, path, None)
                     continue
                 error = self._transport_error(exc, method, path, attempt, never_sent,
-                                              safe_to_repeat and not repeat_unsent_only, url=url)
+                                              safe_to_repeat, url=url)
                 error.never_sent = never_sent
                 raise error
             status = resp.status_code
@@ -689,7 +687,7 @@ class GenesysClient:
                             client_id=self.client_id, retries=attempt)
 
     # ------------------------------------------------------------------ API
-    def request(self, method, path, body=None, query=None, expect_404=False, headers=None, repeat_unsent_only=False):
+    def request(self, method, path, body=None, query=None, expect_404=False, headers=None):
         """Call the platform API; return ``(status, data)`` (data = parsed JSON or None).
 
         Non-2xx answers raise :class:`GenesysError`, except a 404 with ``expect_404``,
@@ -710,7 +708,7 @@ class GenesysClient:
             kwargs = dict(headers=hdrs, params=query)
             if body is not None:
                 kwargs['json'] = body
-            resp = self._send(method, url, path, repeat_unsent_only=repeat_unsent_only, **kwargs)
+            resp = self._send(method, url, path, **kwargs)
             status = resp.status_code
             data = _parse_body(resp)
             if status == 401 and not replayed and self.can_reauthenticate:

@@ -43,7 +43,7 @@ class Api(FakeIdpApi):
         self.after = {}
         self.unknown = {}      # METHOD -> 'applied' | 'lost': the write times out after (not) taking effect
 
-    def request(self, method, path, body=None, query=None, expect_404=False, headers=None, repeat_unsent_only=False):
+    def request(self, method, path, body=None, query=None, expect_404=False, headers=None):
         mode = self.unknown.get(method.upper())
         if mode == 'lost':
             self.log.append((method.upper(), path, body))

@@ -72,7 +72,7 @@ class Api(FakeIdpApi):
         FakeIdpApi.__init__(self, *args, **kwargs)
         self.after = {}
 
-    def request(self, method, path, body=None, query=None, expect_404=False, headers=None, repeat_unsent_only=False):
+    def request(self, method, path, body=None, query=None, expect_404=False, headers=None):
         answer = FakeIdpApi.request(self, method, path, body=body, query=query, expect_404=expect_404)
         hook = self.after.get((method.upper(), path))
         if hook is not None:
