@@ -98,7 +98,7 @@ EOF
 
 # ---------------------------------------------------------------------------------------------------------
 say "2/7 Making a test identity provider (what Okta, Entra ID or ADFS would be in real life)"
-"$PY" -m genesys_emulator.test_idp init --dir "$OUT/idp" --entity-id https://idp.demo.example/entity \
+"$PY" -m genesys_emulator.saml_idp init --dir "$OUT/idp" --entity-id https://idp.demo.example/entity \
     --sso-url https://idp.demo.example/sso > "$OUT/idp-init.json"
 info "signing certificate and SAML metadata in $OUT/idp/ (the key stays there: it signs the sign-in below)"
 
@@ -207,7 +207,7 @@ info "requests: $(emu count), writes: $(emu writes) (the clients are not validat
 
 # ---------------------------------------------------------------------------------------------------------
 say "6/7 Single sign-on: alice@demo.example signs in through the new provider"
-if ! "$PY" -m genesys_emulator.test_idp sign-in --url "$URL" --ca "$CA" --dir "$OUT/idp" --org demo-org \
+if ! "$PY" -m genesys_emulator.saml_idp sign-in --url "$URL" --ca "$CA" --dir "$OUT/idp" --org demo-org \
         --email alice@demo.example --audience genesys.cloud.demo-org > "$OUT/signin.json" 2>&1; then
     cat "$OUT/signin.json" >&2
     die "the SAML sign-in was refused"

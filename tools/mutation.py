@@ -3,12 +3,12 @@
 
 What it mutates (single-expression mutants made by mutmut 3, pinned in requirements-dev.txt; FILES below):
 
-* ``plugins/module_utils/genesys_idp.py``      the domain, every function (lockout guard, ids and paths,
+* ``plugins/module_utils/_genesys_provider_model.py``      the domain, every function (lockout guard, ids and paths,
   comparison, payloads, sanitising);
-* ``plugins/module_utils/genesys_client.py``   the client, every function (TLS defaults, URL checks,
+* ``plugins/module_utils/_genesys_client.py``   the client, every function (TLS defaults, URL checks,
   redirects, grants, retries, masking of answers);
-* ``plugins/module_utils/genesys_common.py``   the secret masking (forms of a secret, masker, scrubbing);
-* ``plugins/module_utils/genesys_idp_core.py`` the provider core without its metadata/certificate helpers:
+* ``plugins/module_utils/_genesys_common.py``   the secret masking (forms of a secret, masker, scrubbing);
+* ``plugins/module_utils/_genesys_identity_provider_core.py`` the provider core without its metadata/certificate helpers:
   lockout guard, plan, write, verification, rollback, backup and restore checks, journal recovery;
 * ``plugins/module_utils/_genesys_txn.py``     the journal and the per-org lock.
 
@@ -54,13 +54,13 @@ MOD = 'ansible_collections.genesyscloud.sso.plugins.module_utils'
 # file -> (part, functions mutated, functions left out); fnmatch patterns on the function name (methods as
 # Class.method).  The core's metadata/certificate helpers are not safety code and are left out.
 FILES = collections.OrderedDict([
-    ('plugins/module_utils/genesys_idp.py', ('domain', ['*'], [])),
-    ('plugins/module_utils/genesys_client.py', ('client', ['*'], [])),
-    ('plugins/module_utils/genesys_common.py', ('secret masking', [
+    ('plugins/module_utils/_genesys_provider_model.py', ('domain', ['*'], [])),
+    ('plugins/module_utils/_genesys_client.py', ('client', ['*'], [])),
+    ('plugins/module_utils/_genesys_common.py', ('secret masking', [
         '_looks_like_credential', 'secret_forms', 'basic_credential', 'SecretMasker.*', 'scrub_text', 'scrub',
         'connection_secrets', 'report_secret', 'mask_output', 'RunContext.add_secret', 'RunContext.masker',
         '*mask*', '*secret*', '*scrub*'], [])),
-    ('plugins/module_utils/genesys_idp_core.py', ('provider core: safety code', ['*'], [
+    ('plugins/module_utils/_genesys_identity_provider_core.py', ('provider core: safety code', ['*'], [
         '_apply_metadata', '_load_certs', '_label', '_provider_options', '_utcnow', '_Run.organization'])),
     ('plugins/module_utils/_genesys_txn.py', ('journal and org lock', ['*'], [])),
 ])
@@ -69,17 +69,17 @@ FILES = collections.OrderedDict([
 # issue 13 E16 -- lockout guard, id/path building, backup/restore checks, masking, TLS defaults.
 # file -> [(function pattern, regex the original line must match, or None)].
 SAFETY_FUNCTIONS = {
-    'plugins/module_utils/genesys_idp.py': [
+    'plugins/module_utils/_genesys_provider_model.py': [
         (p, None) for p in ('lockout_check', 'is_enabled', 'classify_entity', 'provider_path', 'validate_provider_id',
                             '_segment', 'family_of', 'check_listing_entity', '_next_page_path', '_mask_userinfo')],
-    'plugins/module_utils/genesys_client.py': [
+    'plugins/module_utils/_genesys_client.py': [
         ('GenesysClient.__init__', r'verify|validate_certs|ca_path|CA_PATH'),
         ('GenesysClient._resolve_urls', r'http|scheme'),
         ('GenesysClient.mask', None), ('GenesysClient._report_secret', None), ('GenesysClient._clean_token', None),
         ('_masked_body', None), ('GenesysClient._redirect_error', None), ('_location_host', None),
         ('*mask*', None)],
-    'plugins/module_utils/genesys_common.py': [('*', None)],
-    'plugins/module_utils/genesys_idp_core.py': [
+    'plugins/module_utils/_genesys_common.py': [('*', None)],
+    'plugins/module_utils/_genesys_identity_provider_core.py': [
         (p, None) for p in ('_Change.guard', '_Change.reduces_sign_in', '_org_has_sign_in', 'load_backup',
                             '_Change.check_backup_target', '_org_matches', '_host_of', '_write_backup', '_slug',
                             '_check_dir_option', '*lockout*')],
@@ -96,10 +96,10 @@ STATUS_ORDER = ('killed', 'survived', 'timeout', 'no tests', 'suspicious', 'segf
 
 # Known survivors of the safety code: (file, function pattern, regex on the mutated line, explanation).
 # A survivor that matches none is listed as "NOT EXPLAINED" in the report.
-IDP = 'plugins/module_utils/genesys_idp.py'
-CLI = 'plugins/module_utils/genesys_client.py'
-COM = 'plugins/module_utils/genesys_common.py'
-CORE = 'plugins/module_utils/genesys_idp_core.py'
+IDP = 'plugins/module_utils/_genesys_provider_model.py'
+CLI = 'plugins/module_utils/_genesys_client.py'
+COM = 'plugins/module_utils/_genesys_common.py'
+CORE = 'plugins/module_utils/_genesys_identity_provider_core.py'
 EXPLAINED = [
     (IDP, 'lockout_check', r"before = dict\(name='PureCloud'",
      'equivalent: the stand-in for the missing purecloud entry is only read by is_enabled(), which takes a missing '
@@ -170,7 +170,7 @@ EXPLAINED = [
 
 
 def function_of(mutant):
-    """('genesys_idp_core.py' relative path, 'Class.method' or 'function') of a mutmut mutant name."""
+    """('_genesys_identity_provider_core.py' relative path, 'Class.method' or 'function') of a mutmut mutant name."""
     mangled = mutant.partition('__mutmut_')[0]
     module, dummy, func = mangled.rpartition('.')
     rel = module[len('ansible_collections.genesyscloud.sso.'):].replace('.', '/') + '.py'

@@ -9,7 +9,7 @@ import requests
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from genesys_emulator.test_idp import TestIdP  # noqa: E402
+from genesys_emulator.saml_idp import TestIdP  # noqa: E402
 from genesys_emulator.testing import EmulatorProcess  # noqa: E402
 
 ORG = "acme-prod"

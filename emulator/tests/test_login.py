@@ -107,7 +107,7 @@ def test_saml2_bearer_grant(emu, http, idp):
     body = oauth_error(http.token_response(SAML_CLIENT, grant=grant, orgName=ORG, assertion=bad_aud), 400,
                        "invalid_grant")
     assert "Audience" in body["description"]
-    from genesys_emulator.test_idp import TestIdP
+    from genesys_emulator.saml_idp import TestIdP
     forged = idp.signed_assertion(USER[0], ORG, audience="urn:acme", signer=TestIdP())
     body = oauth_error(http.token_response(SAML_CLIENT, grant=grant, orgName=ORG, assertion=forged), 400,
                        "invalid_grant")

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from conftest import ADMIN, ORG, ORG2, USER
-from genesys_emulator import test_idp
-from genesys_emulator.test_idp import TestIdP
+from genesys_emulator import saml_idp
+from genesys_emulator.saml_idp import TestIdP
 
 AUDIENCE = "genesys.cloud.acme-prod"
 
@@ -136,16 +136,16 @@ def test_metadata_xml(idp):
 
 def test_idp_cli_init_and_sign_in(emu, http, idp, tmp_path, capsys):
     emu.reset()
-    assert test_idp._cli(["init", "--dir", str(tmp_path), "--entity-id", "https://cli.example/e"]) == 0  # pylint: disable=protected-access
+    assert saml_idp._cli(["init", "--dir", str(tmp_path), "--entity-id", "https://cli.example/e"]) == 0  # pylint: disable=protected-access
     info = json.loads(capsys.readouterr().out)
-    loaded = test_idp.TestIdP.load(str(tmp_path))
+    loaded = saml_idp.TestIdP.load(str(tmp_path))
     assert loaded.fingerprint_sha256 == info["fingerprint_sha256"] and loaded.entity_id == "https://cli.example/e"
     token = http.token(ADMIN)
     resp = http.request("PUT", "/api/v2/identityproviders/ping", token=token, json={
         "name": "Ping", "issuerURI": "https://cli.example/e", "certificates": [loaded.certificate_b64]})
     assert resp.status_code == 200
     args = ["sign-in", "--url", emu.url, "--ca", emu.ca_path, "--dir", str(tmp_path), "--org", ORG]
-    assert test_idp._cli(args + ["--email", USER[0]]) == 0  # pylint: disable=protected-access
+    assert saml_idp._cli(args + ["--email", USER[0]]) == 0  # pylint: disable=protected-access
     assert json.loads(capsys.readouterr().out)["body"]["provider"] == "ping"
-    assert test_idp._cli(args + ["--email", "nobody@acme.example"]) == 1  # pylint: disable=protected-access
+    assert saml_idp._cli(args + ["--email", "nobody@acme.example"]) == 1  # pylint: disable=protected-access
     assert json.loads(capsys.readouterr().out)["body"]["code"] == "unknown.user"

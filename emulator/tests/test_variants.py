@@ -16,7 +16,7 @@ import pytest
 from conftest import ADMIN, ORG, Client, assert_error, seed
 from genesys_emulator import server, validation
 from genesys_emulator import variants as variants_mod
-from genesys_emulator.test_idp import TestIdP
+from genesys_emulator.saml_idp import TestIdP
 from genesys_emulator.testing import EmulatorError, EmulatorProcess
 
 BASE = "/api/v2/identityproviders"

@@ -17,7 +17,7 @@ import re
 
 from ansible.errors import AnsibleError
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp_core import SPEC, core
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_identity_provider_core import SPEC, core
 from ansible_collections.genesyscloud.sso.plugins.plugin_utils.genesys_action import GenesysActionBase
 
 _CERT_FILE_RE = re.compile(r'\.(pem|crt|cer|der|cert)$', re.IGNORECASE)

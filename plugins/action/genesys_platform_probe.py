@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_platform_probe_core import SPEC, core
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_platform_probe_core import SPEC, core
 from ansible_collections.genesyscloud.sso.plugins.plugin_utils.genesys_action import GenesysActionBase
 
 

@@ -6,7 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_token_core import SPEC, core
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_token_core import SPEC, core
 from ansible_collections.genesyscloud.sso.plugins.plugin_utils.genesys_action import GenesysActionBase
 
 

@@ -29,8 +29,8 @@ import json
 import os
 import re
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import GenesysModuleFail
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import GenesysError
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import GenesysModuleFail
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import GenesysError
 
 TOKENS_ME = '/api/v2/tokens/me'
 ROLE_PATH = '/api/v2/authorization/roles/%s'

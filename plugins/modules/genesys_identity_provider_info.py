@@ -222,8 +222,8 @@ api_requests:
   sample: 2
 '''
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import run_module
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp_info_core import SPEC, core
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import run_module
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_identity_provider_info_core import SPEC, core
 
 
 def main():

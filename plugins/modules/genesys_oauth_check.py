@@ -268,8 +268,8 @@ report:
       sample: [{path: /api/v2/organizations/me, status: 200, latency_ms: 38}]
 '''
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import run_module
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_oauth_check_core import SPEC, core
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import run_module
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_oauth_check_core import SPEC, core
 
 
 def main():

@@ -167,8 +167,8 @@ refused:
   type: bool
 '''
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import run_module
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_platform_probe_core import SPEC, core
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import run_module
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_platform_probe_core import SPEC, core
 
 
 def main():

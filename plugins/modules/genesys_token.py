@@ -212,8 +212,8 @@ organization:
       sample: acme-prod
 '''
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import run_module
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_token_core import SPEC, core
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import run_module
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_token_core import SPEC, core
 
 
 def main():

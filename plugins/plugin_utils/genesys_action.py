@@ -41,7 +41,7 @@ from ansible.module_utils.common.parameters import PASS_VARS
 from ansible.module_utils.errors import NoLogError, UnsupportedError
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import (
     SPEC_RULE_KEYS,
     GenesysModuleFail,
     RunContext,
@@ -175,7 +175,7 @@ def invocation_wanted(task_vars=None):
 def mask_result(result, no_log_values, keep=()):
     """Mask like ``AnsibleModule._return_formatted``: no_log values out, top-level bools/None kept.
 
-    The masker is the one of the module path (``genesys_common.SecretMasker``): every secret in every form
+    The masker is the one of the module path (``_genesys_common.SecretMasker``): every secret in every form
     (URL-encoded, JSON-escaped, base64, HTTP Basic), Authorization / Bearer / Basic credentials in any text,
     and private-key blocks removed (``invocation.module_args`` included). Blank (empty or whitespace-only)
     values are not masked: masking them would replace every space of the output (the client refuses blank

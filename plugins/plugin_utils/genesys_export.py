@@ -9,7 +9,7 @@ Controller-only code behind the filters ``sso_export_target``, ``sso_export`` an
 For one org the export is, relative to the export directory:
 
 * ``host_vars/<host>.yml``: ``saml_sso_provider`` with every option ``genesys_identity_provider`` manages, mapped
-  back from the provider's API fields as read (``genesys_idp.OPTION_FIELDS``); the org's other role inputs as the
+  back from the provider's API fields as read (``_genesys_provider_model.OPTION_FIELDS``); the org's other role inputs as the
   audit saw them (connection, preserved clients, expectations) when they differ from the role's defaults; every
   secret (a ``no_log`` option of the role's ``main`` entry point or of its sub-options) as an environment
   lookup placeholder, never its value;
@@ -40,7 +40,7 @@ try:
 except ImportError:  # ansible-core < 2.19: vaulted values are AnsibleVaultEncryptedUnicode
     _VAULT_HELPER = None
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_model import (
     ALL_TYPES,
     BOOL_FIELDS,
     CUSTOM_TYPE,

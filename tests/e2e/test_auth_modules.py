@@ -10,7 +10,7 @@ import yaml
 
 from helpers import DEFAULT_SEED, PYTHON, run_playbook, run_playbook_runner
 
-from genesys_emulator.test_idp import TestIdP
+from genesys_emulator.saml_idp import TestIdP
 
 IDP = TestIdP(entity_id='https://idp.e2e.example/entity', sso_url='https://idp.e2e.example/sso')
 SEED = copy.deepcopy(DEFAULT_SEED)

@@ -42,7 +42,7 @@ def test_credential_type_is_what_awx_accepts():
 
 def test_env_names_are_the_ones_the_modules_read():
     """Every injected variable is an env fallback of the shared connection options (doc fragment)."""
-    path = os.path.join(REPO, 'plugins', 'module_utils', 'genesys_common.py')
+    path = os.path.join(REPO, 'plugins', 'module_utils', '_genesys_common.py')
     spec = importlib.util.spec_from_file_location('genesys_common_for_awx_test', path)
     common = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(common)

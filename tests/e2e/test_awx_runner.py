@@ -30,7 +30,7 @@ from awx_helpers import (TOKEN_RE, SecretScan, inject_credential, load_credentia
 from helpers import PYTHON
 from role_helpers import comparable_providers, org_seed, provider_vars
 
-from genesys_emulator.test_idp import TestIdP
+from genesys_emulator.saml_idp import TestIdP
 
 IDP = TestIdP(entity_id='https://idp.awx.example/entity', sso_url='https://idp.awx.example/sso')
 SINGLE = 'awx-org'

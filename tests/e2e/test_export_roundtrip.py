@@ -20,7 +20,7 @@ import yaml
 from helpers import run_playbook
 from role_helpers import AUDIT, CONFIGURE, org_seed, secrets_of, summaries, writes
 
-from genesys_emulator.test_idp import TestIdP
+from genesys_emulator.saml_idp import TestIdP
 
 IDP = TestIdP(entity_id='https://idp.export.example/entity', sso_url='https://idp.export.example/sso')
 IDP2 = TestIdP(entity_id='https://idp2.export.example/entity', sso_url='https://idp2.export.example/sso')

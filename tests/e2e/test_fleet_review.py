@@ -34,7 +34,7 @@ import pytest
 from helpers import BIN, PYTHON, base_env, run_playbook
 from role_helpers import AUDIT, CONFIGURE, inventory, org_seed, provider_vars, providers_of, writes
 
-from genesys_emulator.test_idp import TestIdP
+from genesys_emulator.saml_idp import TestIdP
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 IDP = TestIdP(entity_id='https://idp.fleet.example/entity', sso_url='https://idp.fleet.example/sso',

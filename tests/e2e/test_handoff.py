@@ -18,7 +18,7 @@ import requests
 from helpers import run_playbook
 from role_helpers import CONFIGURE, inventory, org_seed, provider_vars, providers_of, summaries
 
-from genesys_emulator.test_idp import TestIdP
+from genesys_emulator.saml_idp import TestIdP
 
 IDP = TestIdP(entity_id='https://idp.handoff.example/entity', sso_url='https://idp.handoff.example/sso')
 OLD_RP = 'genesys.cloud.old-known'

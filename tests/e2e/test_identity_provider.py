@@ -360,7 +360,7 @@ def test_relative_certificate_file_is_found_in_files_dir(emu, tmp_path):
 def test_provider_from_metadata_accepts_a_signed_sign_in(emu, tmp_path):
     """Configure a custom provider from the test IdP's metadata; the emulator's ACS then accepts its response."""
     import requests
-    from genesys_emulator.test_idp import TestIdP
+    from genesys_emulator.saml_idp import TestIdP
 
     test_idp = TestIdP(entity_id='https://idp.e2e.example/metadata-entity', sso_url='https://idp.e2e.example/sso')
     args = {'type': 'custom', 'name': 'Metadata IdP', 'idp_metadata': test_idp.metadata_xml(),

@@ -19,7 +19,7 @@ import pytest
 from helpers import BIN, PYTHON, REPO, base_env, run_playbook
 from role_helpers import CONFIGURE, inventory, org_seed, provider_vars, summaries, writes
 
-from genesys_emulator.test_idp import TestIdP
+from genesys_emulator.saml_idp import TestIdP
 
 IDP = TestIdP(entity_id='https://idp.install.example/entity', sso_url='https://idp.install.example/sso',
               common_name='Install IdP signing')

@@ -22,8 +22,8 @@ from helpers import REPO, ensure_collections_link, run_playbook  # noqa: E402
 
 sys.path.insert(0, ensure_collections_link())
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_platform_probe_core as probe_core  # noqa: E402
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import (  # noqa: E402
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_platform_probe_core as probe_core  # noqa: E402
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import (  # noqa: E402
     GenesysModuleFail,
     RunContext,
 )

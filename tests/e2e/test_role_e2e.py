@@ -29,7 +29,7 @@ from role_helpers import (
     writes,
 )
 
-from genesys_emulator.test_idp import TestIdP
+from genesys_emulator.saml_idp import TestIdP
 
 # One IdP for the whole module (key generation is the slow part); an older one for pre-existing providers.
 IDP = TestIdP(entity_id='https://idp.corp.example/entity', sso_url='https://idp.corp.example/sso')

@@ -11,7 +11,7 @@ import pytest
 from helpers import DEFAULT_SEED, run_playbook
 from role_helpers import AUDIT, CONFIGURE, secrets_of
 
-from genesys_emulator.test_idp import TestIdP
+from genesys_emulator.saml_idp import TestIdP
 
 IDP = TestIdP(entity_id='https://idp.safety.example/entity', sso_url='https://idp.safety.example/sso')
 ADMIN_SECRET = 'e2e-admin-secret-7f3a91'

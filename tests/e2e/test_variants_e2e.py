@@ -27,7 +27,7 @@ from genesys_emulator.testing import EmulatorProcess
 try:
     from genesys_emulator.idp_kit import TestIdP
 except ImportError:
-    from genesys_emulator.test_idp import TestIdP
+    from genesys_emulator.saml_idp import TestIdP
 
 SCALE = float(os.environ.get('VARIANTS_SCALE', '0.0125'))
 READ_LAG = 120 * SCALE

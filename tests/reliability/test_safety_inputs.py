@@ -87,7 +87,7 @@ def test_hostile_id_option_sends_nothing(emu, bad_id, state):
 
 def test_tampered_backup_id_sends_nothing(emu, tmp_path):
     """A backup whose provider.id points elsewhere (``../oauth/clients/<bot>``) is refused before any request."""
-    from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_core as core
+    from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_identity_provider_core as core
 
     for number, bad_id in enumerate(["../oauth/clients/%s-bot1" % ORG, "../tokens/me", "x/../../organizations/me"]):
         path = tmp_path / ("backup-%d.json" % number)

@@ -14,12 +14,12 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_core
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_identity_provider_core
 
 
 @pytest.fixture(autouse=True)
 def _private_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp('home')
     monkeypatch.setenv('HOME', str(home))
-    monkeypatch.setitem(genesys_idp_core.SPEC['argument_spec']['settle_delay'], 'default', 0.0)
+    monkeypatch.setitem(_genesys_identity_provider_core.SPEC['argument_spec']['settle_delay'], 'default', 0.0)
     return home

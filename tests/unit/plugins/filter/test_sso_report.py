@@ -33,10 +33,10 @@ from ansible_collections.genesyscloud.sso.plugins.plugin_utils.genesys_report im
     report_rows,
 )
 from ansible_collections.genesyscloud.sso.plugins.plugin_utils.genesys_summary import client_lines, summary
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_info_core
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import RunContext
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import GenesysClient, GenesysError
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_oauth_check_core import check_client
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_identity_provider_info_core
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import RunContext
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import GenesysClient, GenesysError
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_oauth_check_core import check_client
 from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.genesys_idp_fake import FakeIdpApi, make_cert
 
 OLD = dict(fingerprint='AA:01', subject='CN=idp signing', not_after='2026-12-20T00:00:00Z')
@@ -192,10 +192,10 @@ def test_the_info_module_returns_name_always():
     okta = dict(name='Okta', issuerURI='https://okta/x', ssoTargetURI='https://okta/s', certificate=make_cert('okta'),
                 disabled=False)
     fake = FakeIdpApi(providers=dict(adfs=adfs, okta=okta))
-    params = dict((k, None) for k in genesys_idp_info_core.SPEC['argument_spec'])
+    params = dict((k, None) for k in _genesys_identity_provider_info_core.SPEC['argument_spec'])
     params.update(include_organization=False, include_api_fields=False)
     with RunContext(check_mode=False, diff_mode=False) as ctx:
-        result = genesys_idp_info_core.core(params, ctx, client=fake)
+        result = _genesys_identity_provider_info_core.core(params, ctx, client=fake)
     assert dict((p['type'], p['name']) for p in result['providers']) == dict(adfs=None, okta='Okta')
 
 

@@ -20,8 +20,8 @@ __metaclass__ = type
 import copy
 import itertools
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import GenesysError
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import GenesysError
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_model import (
     PER_TYPE_TYPES,
     SAML_FIELDS,
     TYPE_FIELDS,

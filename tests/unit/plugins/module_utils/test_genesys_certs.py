@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) genesyscloud.sso contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests of plugins/module_utils/genesys_certs.py (certificates generated here)."""
+"""Unit tests of plugins/module_utils/_genesys_certs.py (certificates generated here)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_certs import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_certs import (
     HAS_CRYPTOGRAPHY,
     Certificate,
     CertificateError,

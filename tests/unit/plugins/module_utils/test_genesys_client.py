@@ -15,8 +15,8 @@ import time
 import pytest
 import requests
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_client as gc
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_client as gc
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import (
     REGIONS, GenesysClient, GenesysError, backoff_delay, parse_retry_after, resolve_region, to_module_fail)
 
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) genesyscloud.sso contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests of the identity-provider domain (genesys_idp) and the cores of
+"""Unit tests of the identity-provider domain (_genesys_provider_model) and the cores of
 genesys_identity_provider / genesys_identity_provider_info, against recorded
 API bodies and an in-memory fake of the API (genesys_idp_fake)."""
 
@@ -19,12 +19,12 @@ import stat
 
 import pytest
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import GenesysModuleFail, RunContext
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import GenesysError
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_certs import load_certificates
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp as idp
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_core as idp_core
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_info_core as info_core
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import GenesysModuleFail, RunContext
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import GenesysError
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_certs import load_certificates
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_provider_model as idp
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_identity_provider_core as idp_core
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_identity_provider_info_core as info_core
 from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.genesys_idp_fake import (
     FakeIdpApi,
     bare,

@@ -18,9 +18,9 @@ import base64
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import RunContext
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp as idp
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_core as idp_core
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import RunContext
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_provider_model as idp
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_identity_provider_core as idp_core
 from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.genesys_idp_fake import (
     FakeIdpApi,
     bare,

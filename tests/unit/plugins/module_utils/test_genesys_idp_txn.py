@@ -22,9 +22,9 @@ import time
 import pytest
 
 from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_txn as txn
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_core as idp_core
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import GenesysError
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import GenesysModuleFail, RunContext
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_identity_provider_core as idp_core
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import GenesysError
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import GenesysModuleFail, RunContext
 from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.genesys_idp_fake import (
     FakeIdpApi,
     bare,

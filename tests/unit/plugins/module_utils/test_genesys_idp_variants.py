@@ -15,9 +15,9 @@ import copy
 
 import pytest
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_core as idp_core
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_info_core as info_core
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import GenesysModuleFail, RunContext
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_identity_provider_core as idp_core
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_identity_provider_info_core as info_core
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import GenesysModuleFail, RunContext
 from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.genesys_idp_fake import FakeIdpApi, make_cert
 
 BASE = '/api/v2/identityproviders'

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) genesyscloud.sso contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Inputs that cannot talk to the wrong thing (issue 13, B4 and D13), in the domain (genesys_idp).
+"""Inputs that cannot talk to the wrong thing (issue 13, B4 and D13), in the domain (_genesys_provider_model).
 
 * B4: a provider id (option, backup file, listing entry) is used in request paths: only the platform's id
   alphabet is accepted, and provider_path() validates and percent-quotes every segment it builds, so no caller
@@ -16,8 +16,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import GenesysModuleFail
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp as idp
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import GenesysModuleFail
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_provider_model as idp
 
 UUID = '0c7a9a54-2f0e-4b4e-8d0e-3c1b2a6e9f10'
 
@@ -220,8 +220,8 @@ def _core_params(core_module, tmp_path, **kw):
 
 
 def _run_idp(tmp_path, api, **kw):
-    from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import RunContext
-    from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_core as idp_core
+    from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import RunContext
+    from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_identity_provider_core as idp_core
 
     ctx = RunContext(check_mode=False, diff_mode=True)
     return idp_core.core(_core_params(idp_core, tmp_path, **kw), ctx, client=api), ctx
@@ -255,8 +255,8 @@ def test_core_refuses_a_hostile_id_option_before_any_request(tmp_path, bad_id, s
 
 
 def test_info_core_refuses_a_hostile_id_before_any_request():
-    from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import RunContext
-    from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_info_core as info_core
+    from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import RunContext
+    from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_identity_provider_info_core as info_core
 
     api = _fake()
     p = dict((k, v.get('default')) for k, v in info_core.SPEC['argument_spec'].items())
@@ -309,8 +309,8 @@ def test_core_masks_the_metadata_url_password_and_warns_when_tls_is_off(tmp_path
     api = _fake()
     with pytest.raises(GenesysModuleFail) as err:
         ctx_holder = {}
-        from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import RunContext
-        from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_core as idp_core
+        from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import RunContext
+        from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_identity_provider_core as idp_core
 
         ctx_holder['ctx'] = RunContext()
         idp_core.core(_core_params(idp_core, tmp_path, type='generic', name='G', validate_certs=False,

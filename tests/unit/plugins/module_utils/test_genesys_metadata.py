@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) genesyscloud.sso contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests of plugins/module_utils/genesys_metadata.py.
+"""Unit tests of plugins/module_utils/_genesys_metadata.py.
 
 The expected values of every fixture are copied by hand from
 fixtures/idp-metadata/SOURCES.md (the independently computed oracle), not
@@ -32,8 +32,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_certs import load_certificates
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_metadata import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_certs import load_certificates
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_metadata import (
     HAS_DEFUSEDXML,
     MAX_METADATA_BYTES,
     MetadataError,
@@ -327,7 +327,7 @@ def test_fixture_values(case):
     assert fingerprints(result) == case['certs']
     for digest in case['absent']:
         assert digest not in fingerprints(result)
-    # bare base64, one line, loadable by genesys_certs with the same fingerprint
+    # bare base64, one line, loadable by _genesys_certs with the same fingerprint
     for b64, digest in zip(result['certificates'], case['certs']):
         assert re.match(r'^[A-Za-z0-9+/]+=*$', b64)
         cert = load_certificates(b64)[0]
@@ -531,12 +531,12 @@ def test_nested_entities_descriptor_and_signature_cert_ignored():
 
 
 def test_fetch_refuses_http_without_connecting(monkeypatch):
-    from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_metadata
+    from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_metadata
 
     def boom(*args, **kwargs):
         raise AssertionError('no request may be sent')
 
-    monkeypatch.setattr(genesys_metadata, 'open_url', boom)
+    monkeypatch.setattr(_genesys_metadata, 'open_url', boom)
     for url in ('http://idp.example/metadata', 'ftp://idp.example/m.xml', 'file:///etc/passwd', 'https://', '', 'idp.example/m'):
         with pytest.raises(MetadataError, match='https|empty'):
             fetch_idp_metadata(url)
@@ -741,12 +741,12 @@ def test_url_secrets_and_show_url():
 
 
 def _no_connection(monkeypatch):
-    from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_metadata
+    from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_metadata
 
     def boom(*args, **kwargs):
         raise AssertionError('no request may be sent')
 
-    monkeypatch.setattr(genesys_metadata, 'open_url', boom)
+    monkeypatch.setattr(_genesys_metadata, 'open_url', boom)
 
 
 @pytest.mark.parametrize('url, message', [

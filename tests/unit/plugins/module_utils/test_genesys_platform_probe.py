@@ -15,9 +15,9 @@ import json
 
 import pytest
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_platform_probe_core as probe
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import GenesysError
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import GenesysModuleFail, RunContext
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_platform_probe_core as probe
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import GenesysError
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import GenesysModuleFail, RunContext
 from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.genesys_idp_fake import (
     FakeIdpApi,
     bare,

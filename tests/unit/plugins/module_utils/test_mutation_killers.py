@@ -18,11 +18,11 @@ import threading
 
 import pytest
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_common as common
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp as idp
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_core as idp_core
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import GenesysClient, GenesysError
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import GenesysModuleFail, RunContext
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_common as common
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_provider_model as idp
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_identity_provider_core as idp_core
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import GenesysClient, GenesysError
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import GenesysModuleFail, RunContext
 from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.genesys_idp_fake import FakeIdpApi
 
 MASK = common.MASK
@@ -396,12 +396,12 @@ def test_client_refuses_a_token_with_inner_whitespace_with_code_and_fix(token):
     ('/relative', 'a path on the same host'),
 ])
 def test_redirect_location_is_shown_without_path_or_credentials(location, shown):
-    from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import _location_host
+    from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import _location_host
     assert _location_host(location) == shown
 
 
 def test_masked_error_body_is_cut_after_masking():
-    from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import _masked_body
+    from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import _masked_body
     masker = common.SecretMasker(['sekrit-123'])
     text = _masked_body('sekrit-123 ' + 'x' * 400, masker)
     assert text.startswith(MASK) and len(text) == 300
@@ -520,10 +520,10 @@ class _Resp:
 
 @pytest.mark.parametrize('path, host', [('/oauth/token', 'login'), ('/api/v2/identityproviders', 'API')])
 def test_redirect_error_names_the_host_the_target_and_the_client(path, host):
-    from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_client
+    from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_client
     client = GenesysClient(dict(CLIENT, api_url='https://api.example.test'))
     resp = _Resp(307, 'http://evil.example/steal?x=1', {'ININ-Correlation-Id': 'cid-307'})
-    err = client._redirect_error(resp, 'POST', genesys_client.TOKEN_PATH if host == 'login' else path)
+    err = client._redirect_error(resp, 'POST', _genesys_client.TOKEN_PATH if host == 'login' else path)
     assert err.code == 'redirect.refused' and err.status == 307 and resp.closed
     assert ('the %s host answered with a redirect to http://evil.example;' % host) in err.message
     assert err.correlation_id == 'cid-307' and err.client_id == 'admin'

@@ -7,7 +7,7 @@ Issue 13 E16 (a): an org that has **no** ``purecloud`` entry still has the Genes
 enabled (the platform default).  ``type: purecloud, enabled: false`` on such an org must go
 through the guard exactly as on an org whose purecloud entry says enabled: refused when no SAML
 provider is enabled, unless ``force``.  The domain function ``lockout_check`` is tested directly in
-test_genesys_idp.py; these tests go through ``genesys_idp_core.core(params, ctx, client=fake)``
+test_genesys_idp.py; these tests go through ``_genesys_identity_provider_core.core(params, ctx, client=fake)``
 so that dropping the "no entry = enabled" clause from the core's own decision (whether the guard
 runs at all) is caught too.  They assert only what a user sees: the refusal (or the change),
 the requests sent, and the org's state afterwards.
@@ -19,8 +19,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import GenesysModuleFail, RunContext
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_core as idp_core
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import GenesysModuleFail, RunContext
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_identity_provider_core as idp_core
 from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.genesys_idp_fake import FakeIdpApi
 
 PURECLOUD = '/api/v2/identityproviders/purecloud'

@@ -13,7 +13,7 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_core, genesys_idp_info_core
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_identity_provider_core, _genesys_identity_provider_info_core
 from ansible_collections.genesyscloud.sso.plugins.modules import (
     genesys_identity_provider,
     genesys_identity_provider_info,
@@ -29,8 +29,8 @@ CONN = dict(api_url='https://api.example.test', client_id='admin', client_secret
 @pytest.fixture
 def api(monkeypatch):
     fake = FakeIdpApi(domain=None, login_url='https://login.example.test')
-    monkeypatch.setattr(genesys_idp_core, 'GenesysClient', lambda params, warn=None: fake)
-    monkeypatch.setattr(genesys_idp_info_core, 'GenesysClient', lambda params, warn=None: fake)
+    monkeypatch.setattr(_genesys_identity_provider_core, 'GenesysClient', lambda params, warn=None: fake)
+    monkeypatch.setattr(_genesys_identity_provider_info_core, 'GenesysClient', lambda params, warn=None: fake)
     return fake
 
 

@@ -17,7 +17,7 @@ import requests
 from ansible.module_utils.common.parameters import PASS_VARS
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import (
     GenesysModuleFail, build_spec, run_module)
 from ansible_collections.genesyscloud.sso.plugins.plugin_utils.genesys_action import GenesysActionBase
 from ansible_collections.genesyscloud.sso.plugins.modules import genesys_token as token_module

@@ -16,8 +16,8 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
 from ansible_collections.genesyscloud.sso.plugins.filter.sso_export import FilterModule
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_certs import load_certificates
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_certs import load_certificates
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_model import (
     ALL_TYPES, OPTION_FIELDS, TYPE_FIELDS, build_desired, changed_fields)
 from ansible_collections.genesyscloud.sso.plugins.plugin_utils import genesys_export as ex
 from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.genesys_idp_fake import bare, make_cert

@@ -20,9 +20,9 @@ import pytest
 from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_txn as txn
 
 from ansible_collections.genesyscloud.sso.plugins.filter.sso_handoff import FilterModule, sso_handoff_files
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_idp_core as idp_core
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import GenesysModuleFail, RunContext
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp import service_provider
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_identity_provider_core as idp_core
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import GenesysModuleFail, RunContext
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_model import service_provider
 from ansible_collections.genesyscloud.sso.plugins.plugin_utils import genesys_handoff as handoff_mod
 from ansible_collections.genesyscloud.sso.plugins.plugin_utils.genesys_handoff import (
     ATTR_UNSPECIFIED,

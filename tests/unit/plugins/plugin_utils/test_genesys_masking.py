@@ -26,9 +26,9 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import PASS_VARS
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils import genesys_common as common
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import GenesysClient, GenesysError
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_common as common
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import GenesysClient, GenesysError
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import (
     PRIVATE_KEY_MARKER, GenesysModuleFail, RunContext, SecretMasker, build_spec, run_module, scrub)
 from ansible_collections.genesyscloud.sso.plugins.plugin_utils.genesys_action import GenesysActionBase
 from ansible_collections.genesyscloud.sso.plugins.action import genesys_oauth_check as check_action
@@ -392,7 +392,7 @@ def test_a_transport_error_quoting_the_authorization_header_is_masked(monkeypatc
 
 def test_a_permission_name_is_not_taken_for_an_authorization_header():
     # the platform's 403 names permissions like authorization:role:view; a header value is still masked
-    from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import SecretMasker
+    from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import SecretMasker
     masker = SecretMasker()
     text = 'You are missing the following permission: authorization:role:view'
     assert masker.mask(text) == text

@@ -6,7 +6,7 @@
     idp.signed_response(email, org_name, audience, acs_url)   # base64 SAMLResponse for POST /saml
     idp.signed_assertion(email, org_name, audience)           # base64 assertion for the SAML2-bearer grant
 
-CLI (demo): ``python -m genesys_emulator.test_idp sign-in --url URL --ca CA --org ORG --email E
+CLI (demo): ``python -m genesys_emulator.saml_idp sign-in --url URL --ca CA --org ORG --email E
 --cert-out FILE ...`` (see ``--help``).
 """
 
@@ -201,7 +201,7 @@ class TestIdP:
 
 
 def _cli(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m genesys_emulator.test_idp",
+    parser = argparse.ArgumentParser(prog="python -m genesys_emulator.saml_idp",
                                      description="Test SAML IdP for the Genesys Cloud emulator demo.")
     sub = parser.add_subparsers(dest="cmd", required=True)
     init = sub.add_parser("init", help="create a test IdP (key, certificate, metadata) in a directory")

@@ -39,17 +39,17 @@ import tempfile
 import time
 import uuid
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import (
     GenesysModuleFail,
     build_spec,
 )
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import (
     GenesysClient,
     GenesysError,
     to_module_fail,
 )
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_certs import parse_api_certificate
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_certs import parse_api_certificate
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_model import (
     API_BASE,
     CUSTOM_TYPE,
     MAX_LIST_PAGES,

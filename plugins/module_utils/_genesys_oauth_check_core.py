@@ -13,11 +13,11 @@ import time
 
 from ansible.module_utils.six.moves.urllib.parse import unquote
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import (
     GenesysModuleFail,
     build_spec,
 )
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import (
     GenesysClient,
     GenesysError,
 )
@@ -127,7 +127,7 @@ def check_client(params, target, ctx):
             # the host could not be reached: that says nothing about the client (the summary says NOT CHECKED)
             report.entry['unreachable'] = err.status is None and err.code == 'connection.error'
             return report.entry
-        # the client registered the token it minted with the running task (genesys_common.report_secret) and
+        # the client registered the token it minted with the running task (_genesys_common.report_secret) and
         # on_secret: an answer echoing it is masked (tests: test_genesys_masking.py, E16 b)
         lifetime = token.get('expires_in')
         report.entry['token_lifetime'] = lifetime

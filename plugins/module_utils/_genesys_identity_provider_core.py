@@ -48,11 +48,11 @@ import os
 import re
 import time
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import (
     GenesysModuleFail,
     build_spec,
 )
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import (
     GenesysClient,
     GenesysError,
     to_module_fail,
@@ -77,19 +77,19 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_txn impo
     TxnError,
     check_private_dir,
 )
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_oauth_check_core import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_oauth_check_core import (
     DEFAULT_PROBE_PATHS,
     SPEC as _OAUTH_CHECK_SPEC,
     _targets as _client_targets,
     _validate_probe_paths as validate_probe_paths,
     check_client,
 )
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_certs import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_certs import (
     CertificateError,
     check_validity,
     load_certificates,
 )
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_model import (
     ALL_TYPES,
     API_BASE,
     CUSTOM_TYPE,
@@ -342,7 +342,7 @@ def _apply_metadata(ptype, options, params, ctx):
     if ptype not in SAML_TYPES:
         raise GenesysModuleFail('idp_metadata/idp_metadata_url need a SAML provider type; %s has none of the SAML '
                                 'fields.' % ptype)
-    from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_metadata import (
+    from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_metadata import (
         MetadataError,
         fetch_idp_metadata,
         mask_url,
@@ -399,7 +399,7 @@ def _apply_metadata(ptype, options, params, ctx):
             continue
         options[option] = value
         filled.append(option)
-    from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp import validate_option_strings
+    from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_model import validate_option_strings
     try:   # what the metadata gives is checked like the options (https URLs, no control characters)
         validate_option_strings(dict((option, options[option]) for option in filled))
     except IdpError as exc:

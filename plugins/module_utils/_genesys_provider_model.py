@@ -30,10 +30,10 @@ import re
 
 from ansible.module_utils.six.moves.urllib.parse import quote
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_certs import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_certs import (
     parse_api_certificate,
 )
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import GenesysModuleFail
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import GenesysModuleFail
 
 API_BASE = '/api/v2/identityproviders'
 

@@ -22,7 +22,7 @@
 Secrets (client secret, password, assertion, token) never appear in a
 warning, an error message or an exception attribute: the client reports every
 secret it sends and every token it mints (``on_secret`` and
-``genesys_common.report_secret``, so the running task masks them in all their
+``_genesys_common.report_secret``, so the running task masks them in all their
 forms), and a response body is copied into a message only through its masker.
 """
 
@@ -49,7 +49,7 @@ except ImportError:  # pragma: no cover - reported by the modules
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import (
     GenesysModuleFail,
     SecretMasker,
     basic_credential,
@@ -380,7 +380,7 @@ class GenesysClient:
     """Client of one org's platform API for the life of one task.
 
     ``params`` is the module's parameter dict (connection options of
-    ``genesys_common.connection_argument_spec`` plus, for ``genesys_token``,
+    ``_genesys_common.connection_argument_spec`` plus, for ``genesys_token``,
     ``grant_type``/``username``/``password``/``assertion``/``org_name``).
     ``warn`` receives warnings (one per retry, TLS verification off).
     """

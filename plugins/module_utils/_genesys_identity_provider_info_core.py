@@ -13,16 +13,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import (
     GenesysModuleFail,
     build_spec,
 )
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import (
     GenesysClient,
     GenesysError,
     to_module_fail,
 )
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_idp import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_model import (
     ALL_TYPES,
     CUSTOM_TYPE,
     FAMILY_PER_TYPE,

@@ -7,8 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_common import build_spec
-from ansible_collections.genesyscloud.sso.plugins.module_utils.genesys_client import (
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import build_spec
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import (
     GRANT_TYPES,
     GenesysClient,
     GenesysError,
