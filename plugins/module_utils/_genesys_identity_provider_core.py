@@ -124,6 +124,10 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider
     writable_copy,
     FIELD_TO_OPTION,
 )
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_options import (
+    STATES,
+    provider_option_spec,
+)
 
 DEFAULT_BACKUP_DIR = '~/.ansible/genesyscloud_sso_backups'
 DEFAULT_LOCK_DIR = '~/.ansible/genesyscloud_sso_locks'
@@ -133,52 +137,46 @@ BACKUP_VERSION = 1
 
 METADATA_OPTIONS = ('idp_metadata', 'idp_metadata_url', 'idp_entity_id')
 
-SPEC = build_spec(
-    dict(
+
+def _spec_options():
+    """The module's options: type and state, the provider options of the table, then the task options."""
+    options = dict(
         type=dict(type='str', choices=list(ALL_TYPES)),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
+        state=dict(type='str', default='present', choices=list(STATES)),
         id=dict(type='str'),
-        name=dict(type='str'),
-        enabled=dict(type='bool'),
-        issuer_uri=dict(type='str'),
-        sso_target_uri=dict(type='str'),
-        slo_uri=dict(type='str'),
-        slo_binding=dict(type='str'),
-        relying_party_identifier=dict(type='str'),
-        certificates=dict(type='list', elements='str'),
-        name_identifier_format=dict(type='str'),
-        sso_binding=dict(type='str'),
-        sign_authn_requests=dict(type='bool'),
-        endpoint_compression=dict(type='bool'),
-        logo_image_data=dict(type='str'),
-        provider_name=dict(type='str'),
-        display_on_login=dict(type='bool'),
-        metadata_url=dict(type='str'),
-        force_authn=dict(type='bool'),
-        auto_provision_users=dict(type='bool'),
-        allow_expired_certificates=dict(type='bool', default=False),
-        certificate_expiry_warn_days=dict(type='int', default=30),
-        idp_metadata=dict(type='str'),
-        idp_metadata_url=dict(type='str'),
-        idp_entity_id=dict(type='str'),
-        backup=dict(type='bool', default=False),
-        backup_dir=dict(type='path', default=DEFAULT_BACKUP_DIR),
-        restore_from=dict(type='path'),
-        force=dict(type='bool', default=False),
-        consistency_timeout=dict(type='float', default=480.0),
-        org_short_name=dict(type='str'),
-        list_providers=dict(type='bool', default=False),
-        preserved_clients=copy.deepcopy(_OAUTH_CHECK_SPEC['argument_spec']['clients']),
-        probe_paths=dict(type='list', elements='str', default=list(DEFAULT_PROBE_PATHS)),
-        client_expectations=copy.deepcopy(_OAUTH_CHECK_SPEC['argument_spec']['expect']),
-        validate_clients_before=dict(type='bool', default=True),
-        rollback_on_failure=dict(type='bool', default=True),
-        lock=dict(type='bool', default=True),
-        lock_dir=dict(type='path', default=DEFAULT_LOCK_DIR),
-        lock_timeout=dict(type='float', default=120.0),
-        settle_delay=dict(type='float', default=1.0),
-        restore_across_orgs=dict(type='bool', default=False),
-    ),
+    )
+    options.update(provider_option_spec())
+    options.update(_TASK_OPTIONS)
+    return options
+
+
+_TASK_OPTIONS = dict(
+    allow_expired_certificates=dict(type='bool', default=False),
+    certificate_expiry_warn_days=dict(type='int', default=30),
+    idp_metadata=dict(type='str'),
+    idp_metadata_url=dict(type='str'),
+    idp_entity_id=dict(type='str'),
+    backup=dict(type='bool', default=False),
+    backup_dir=dict(type='path', default=DEFAULT_BACKUP_DIR),
+    restore_from=dict(type='path'),
+    force=dict(type='bool', default=False),
+    consistency_timeout=dict(type='float', default=480.0),
+    org_short_name=dict(type='str'),
+    list_providers=dict(type='bool', default=False),
+    preserved_clients=copy.deepcopy(_OAUTH_CHECK_SPEC['argument_spec']['clients']),
+    probe_paths=dict(type='list', elements='str', default=list(DEFAULT_PROBE_PATHS)),
+    client_expectations=copy.deepcopy(_OAUTH_CHECK_SPEC['argument_spec']['expect']),
+    validate_clients_before=dict(type='bool', default=True),
+    rollback_on_failure=dict(type='bool', default=True),
+    lock=dict(type='bool', default=True),
+    lock_dir=dict(type='path', default=DEFAULT_LOCK_DIR),
+    lock_timeout=dict(type='float', default=120.0),
+    settle_delay=dict(type='float', default=1.0),
+    restore_across_orgs=dict(type='bool', default=False),
+)
+
+SPEC = build_spec(
+    _spec_options(),
     mutually_exclusive=[('idp_metadata', 'idp_metadata_url')] + [
         ('restore_from', option) for option in PROVIDER_OPTIONS + METADATA_OPTIONS + ('id',)],
     required_one_of=[('type', 'restore_from')],

@@ -1,13 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) genesyscloud.sso contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The identity-provider domain of Genesys Cloud (no I/O here).
+"""Internal to genesyscloud.sso (not a public API): the identity-provider domain of Genesys Cloud (no I/O here).
+
+It owns what a provider change means, never how it is sent:
 
 * provider types of both API families: the eleven per-type singletons
   (``PUT/GET/DELETE /api/v2/identityproviders/{type}``) and ``custom``, the
-  multi-provider API (``POST /api/v2/identityproviders``, then ``/{id}``);
-* each type's JSON field set (genesys-api.md section 2.2);
-* module option <-> JSON field mapping;
+  multi-provider API (``POST /api/v2/identityproviders``, then ``/{id}``) - the type
+  names, each type's JSON field set and the option <-> field mapping derive from the
+  table in ``_genesys_provider_options`` (genesys-api.md section 2.2);
+* :func:`plan`: what one run will do (a :class:`Plan`: action, payload, changed
+  options, diff, expected read-back, whether the lockout guard runs);
 * normalisation and comparison of only the options the user set
   (certificates as an order-free set of SHA-256 fingerprints);
 * payload building (current merged with desired: fields the user did not set
@@ -34,84 +38,41 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_certs im
     parse_api_certificate,
 )
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import GenesysModuleFail
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_options import (  # noqa: F401 (re-exported)
+    ALL_TYPES,
+    CERTIFICATE_FIELDS,
+    CUSTOM_TYPE,
+    PER_TYPE_TYPES,
+    PROVIDER_OPTION_TABLE,
+    SAML_BINDINGS as SSO_BINDINGS,
+    TYPE_MODELS,
+    binding_urn,
+    type_fields,
+)
 
 API_BASE = '/api/v2/identityproviders'
 
-PER_TYPE_TYPES = ('adfs', 'cic', 'generic', 'gsuite', 'identitynow', 'okta', 'onelogin', 'ping', 'purecloud',
-                  'pureengage', 'salesforce')
-CUSTOM_TYPE = 'custom'
-ALL_TYPES = PER_TYPE_TYPES + (CUSTOM_TYPE,)
 FAMILY_PER_TYPE = 'per_type'
 FAMILY_CUSTOM = 'custom'
 
-# Model names of the per-type singletons (PY SDK return types), for messages.
-TYPE_MODELS = {
-    'adfs': 'ADFS', 'cic': 'CustomerInteractionCenter', 'generic': 'GenericSAML', 'gsuite': 'GSuite',
-    'identitynow': 'IdentityNow', 'okta': 'Okta', 'onelogin': 'OneLogin', 'ping': 'PingIdentity',
-    'purecloud': 'PureCloud', 'pureengage': 'PureEngage', 'salesforce': 'Salesforce', 'custom': 'CustomProvider',
-}
-
 READ_ONLY_FIELDS = ('id', 'selfUri')
-BASE_FIELDS = ('name', 'disabled')
-SAML_FIELDS = BASE_FIELDS + (
-    'issuerURI', 'ssoTargetURI', 'sloURI', 'sloBinding', 'relyingPartyIdentifier', 'certificate', 'certificates',
-    'logoImageData', 'nameIdentifierFormat', 'ssoBinding', 'signAuthnRequests', 'providerName', 'displayOnLogin',
-    'metadataURL', 'forceAuthn',
-)
+BASE_FIELDS = type_fields('purecloud')
+SAML_FIELDS = type_fields('okta')
 
-
-def _type_fields():
-    fields = {}
-    for ptype in ALL_TYPES:
-        if ptype == 'purecloud':
-            fields[ptype] = BASE_FIELDS
-        elif ptype in ('generic', CUSTOM_TYPE):
-            fields[ptype] = SAML_FIELDS + ('endpointCompression',)
-        elif ptype == 'pureengage':
-            fields[ptype] = SAML_FIELDS + ('autoProvisionUsers',)
-        else:
-            fields[ptype] = SAML_FIELDS
-    return fields
-
-
-# Writable JSON fields of each type (plus the read-only id/selfUri).
-TYPE_FIELDS = _type_fields()
+# Writable JSON fields of each type (plus the read-only id/selfUri), from the option table.
+TYPE_FIELDS = dict((ptype, type_fields(ptype)) for ptype in ALL_TYPES)
 SAML_TYPES = tuple(t for t in ALL_TYPES if t != 'purecloud')
 
-# option name -> JSON field (certificates covers certificate + certificates).
-OPTION_FIELDS = (
-    ('name', 'name'),
-    ('enabled', 'disabled'),
-    ('issuer_uri', 'issuerURI'),
-    ('sso_target_uri', 'ssoTargetURI'),
-    ('slo_uri', 'sloURI'),
-    ('slo_binding', 'sloBinding'),
-    ('relying_party_identifier', 'relyingPartyIdentifier'),
-    ('certificates', 'certificates'),
-    ('name_identifier_format', 'nameIdentifierFormat'),
-    ('sso_binding', 'ssoBinding'),
-    ('sign_authn_requests', 'signAuthnRequests'),
-    ('endpoint_compression', 'endpointCompression'),
-    ('logo_image_data', 'logoImageData'),
-    ('provider_name', 'providerName'),
-    ('display_on_login', 'displayOnLogin'),
-    ('metadata_url', 'metadataURL'),
-    ('force_authn', 'forceAuthn'),
-    ('auto_provision_users', 'autoProvisionUsers'),
-)
+# option name -> JSON field (certificates covers certificate + certificates), from the option table.
+OPTION_FIELDS = tuple((row.option, row.field) for row in PROVIDER_OPTION_TABLE)
 OPTION_TO_FIELD = dict(OPTION_FIELDS)
 FIELD_TO_OPTION = dict((f, o) for o, f in OPTION_FIELDS)
 FIELD_TO_OPTION['certificate'] = 'certificates'
 PROVIDER_OPTIONS = tuple(o for o, dummy in OPTION_FIELDS)
 
-BOOL_FIELDS = frozenset(['disabled', 'signAuthnRequests', 'endpointCompression', 'displayOnLogin', 'forceAuthn',
-                         'autoProvisionUsers'])
-CERT_FIELDS = ('certificate', 'certificates')
+BOOL_FIELDS = frozenset(row.field for row in PROVIDER_OPTION_TABLE if row.type == 'bool')
+CERT_FIELDS = CERTIFICATE_FIELDS
 
-SSO_BINDINGS = {
-    'post': 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST',
-    'redirect': 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect',
-}
 NAME_ID_FORMATS = (
     'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
     'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
@@ -228,22 +189,16 @@ def validate_type_options(ptype, options):
 
 
 def normalize_sso_binding(value, strict=True):
-    """Map 'HTTP-POST', 'post', 'HTTP-Redirect', 'redirect' or the URN to the URN."""
+    """Map 'HTTP-POST', 'post', 'HTTP-Redirect', 'redirect' or the URN to the URN (the table: binding_urn)."""
     if value is None:
         return None
-    text = str(value).strip()
-    key = text.lower()
-    for prefix in ('urn:oasis:names:tc:saml:2.0:bindings:', 'http-', 'http '):
-        if key.startswith(prefix):
-            key = key[len(prefix):]
-    if key.startswith('http-'):
-        key = key[len('http-'):]
-    if key in SSO_BINDINGS:
-        return SSO_BINDINGS[key]
+    urn = binding_urn(value)
+    if urn is not None:
+        return urn
     if strict:
         raise IdpError('sso_binding %r is not a SAML binding Genesys Cloud accepts; use HTTP-POST or HTTP-Redirect '
                        '(or the URNs %s)' % (value, ', '.join(sorted(SSO_BINDINGS.values()))))
-    return text
+    return str(value).strip()
 
 
 def normalize_name_id_format(value, strict=True):
