@@ -118,6 +118,10 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider
     restore_changed_fields,
     sanitize,
     sanitize_desired_after,
+    ACTION_CREATE,
+    ACTION_RESTORE,
+    plan,
+    reduces_sign_in,
     service_provider,
     supports,
     validate_provider_id,
@@ -667,7 +671,7 @@ class _Change:
         self.metadata = metadata
         self.lock = None
         self.journal = None
-        self.desired_cmp = desired
+        self.plan = None
         self.result = dict(changed=False, existed=None, verified=None, not_kept=[], rolled_back=False,
                            recovered=[], journal_file=None, failed_step=None)
         self.step = 'read'
@@ -842,44 +846,36 @@ class _Change:
 
     # ---------------------------------------------------------------- run
     def run_plan(self):
-        """Read and plan: sets self.current, provider_id, label, fields, payload, write, after_obj, changed."""
+        """Read and plan: sets self.current, provider_id, label and self.plan (every path: present, absent, restore)."""
         run, params = self.run, self.params
         current, provider_id = self.locate()
-        self.current, self.provider_id = current, provider_id
+        self.provider_id = provider_id
         self.label = _label(self.ptype, params if self.restore is None else (self.restore.get('provider') or {}),
                             current)
-        payload = None
-        write = None
-        if self.state == 'absent':
-            changed = current is not None
-            after_obj = None
-            fields = []
-            if changed:
-                write = 'DELETE'
-        else:
+        try:
             if self.restore is not None:
-                saved = self.restore['provider']
-                fields = restore_changed_fields(self.ptype, current, saved)
-                payload = writable_copy(saved)
-                if self.ptype == CUSTOM_TYPE and current is None:
-                    payload.pop('id', None)
+                self.plan = plan(self.ptype, current, self.restore['provider'], restore=True)
+            elif self.state == 'absent':
+                self.plan = plan(self.ptype, current, None, 'absent')
             else:
                 remembered = _remembered_dropped(run, self.ptype, (current or {}).get('name') or params.get('name'))
-                self.desired_cmp = dict((k, v) for k, v in self.desired.items()
-                                        if not (k in remembered and (current or {}).get(k) in (None, '', [])))
-                fields = changed_fields(current, self.desired_cmp)
-                payload = build_payload(self.ptype, current, self.desired, fields)
-            changed = current is None or bool(fields)
-            if changed:
-                write = 'POST' if (self.ptype == CUSTOM_TYPE and current is None) else 'PUT'
-                if current is None:
-                    _check_create(run, self.ptype, payload)
-            after_obj = payload if changed else current
-        self.fields, self.payload, self.write, self.after_obj, self.changed = fields, payload, write, after_obj, changed
+                self.plan = plan(self.ptype, current, self.desired, 'present', ignore=remembered)
+        except IdpError as exc:
+            raise GenesysModuleFail(str(exc))
+        if self.plan.action in (ACTION_CREATE, ACTION_RESTORE) and current is None:
+            _check_limit(run, self.ptype, self.plan.payload)
+
+    # the plan's facts, under the names the steps use
+    current = property(lambda self: self.plan.current)
+    payload = property(lambda self: self.plan.payload)
+    fields = property(lambda self: self.plan.fields)
+    write = property(lambda self: self.plan.method)
+    after_obj = property(lambda self: self.plan.expected)
+    changed = property(lambda self: self.plan.changed)
 
     def guard(self):
         """The lockout guard for the planned change (raises when it would leave no enabled sign-in)."""
-        if not self.changed or self.params.get('force') or not self.reduces_sign_in():
+        if not self.plan.guard or self.params.get('force'):
             return
         run = self.run
         purecloud = self.current if self.ptype == 'purecloud' else run.read('purecloud')
@@ -891,9 +887,7 @@ class _Change:
             raise GenesysModuleFail(refusal, provider=sanitize(self.ptype, self.current))
 
     def reduces_sign_in(self):
-        before_enabled = is_enabled(self.current) or (self.ptype == 'purecloud' and self.current is None)
-        after_enabled = is_enabled(self.after_obj) or (self.ptype == 'purecloud' and self.after_obj is None)
-        return before_enabled and not after_enabled
+        return reduces_sign_in(self.ptype, self.current, self.after_obj)
 
     def execute(self):
         run, params, ctx = self.run, self.params, self.ctx
@@ -942,14 +936,12 @@ class _Change:
             # classified with the per-type ids this run read (the target's, purecloud's for the guard)
             overview = providers_overview(run.entities(), run.known)
 
-        before = sanitize(self.ptype, self.current)
-        after = sanitize_desired_after(self.ptype, self.current, self.payload) if self.changed and \
-            self.state != 'absent' else ({} if self.state == 'absent' else before)
+        before, after = self.plan.before, self.plan.after
         result.update(
             changed=self.changed,
-            existed=self.current is not None,
+            existed=self.plan.existed,
             diff=dict(before=before, after=after),
-            changed_options=sorted(set(FIELD_TO_OPTION.get(f, f) for f in self.fields)),
+            changed_options=self.plan.changed_options,
             backup_file=None,
             provider=before if not self.changed else (after if ctx.check_mode else None),
             certificates=certificate_summaries(self.current) if not self.changed or self.state == 'absent' else
@@ -1139,9 +1131,8 @@ class _Change:
         """Compare the read-back with the intent: ``not_kept`` (options), of which ``dropped`` (the platform holds
         no value for them on this type: reported once, remembered in the journal, not compared again)."""
         result, ctx = self.result, self.ctx
-        result['not_kept'] = self.not_kept(end_state)
-        fields = [] if self.restore is not None else changed_fields(end_state, self.desired_cmp)
-        dropped = sorted(f for f in fields if f != 'certificates' and end_state.get(f) in (None, '', []))
+        result['not_kept'] = self.plan.not_kept(end_state)
+        dropped = self.plan.dropped(end_state)
         result['dropped'] = sorted(set(FIELD_TO_OPTION.get(f, f) for f in dropped))
         # a dropped field does not make the change unverified (the platform has no place for it on this type)
         result['verified'] = not [o for o in result['not_kept'] if o not in result['dropped']]
@@ -1158,12 +1149,6 @@ class _Change:
                                        if still_as_before else '',
                                        ' Raise consistency_timeout if the platform is only slow to show it.'
                                        if still_as_before else ''))
-
-    def not_kept(self, end_state):
-        if self.restore is not None:
-            fields = restore_changed_fields(self.ptype, end_state, self.restore['provider'])
-            return sorted(set(FIELD_TO_OPTION.get(f, f) for f in fields))
-        return sorted(set(FIELD_TO_OPTION.get(f, f) for f in changed_fields(end_state, self.desired_cmp)))
 
     def concurrent(self, fresh, what):
         differing = sorted(set(FIELD_TO_OPTION.get(f, f) for f in restore_changed_fields(
@@ -1522,15 +1507,8 @@ class _Recovery:
                reason, (': %s' % fail_msg) if fail_msg else ''))
 
 
-def _check_create(run, ptype, payload):
-    """Create preconditions the API would refuse (checked before any write, in check mode too)."""
-    if ptype in SAML_TYPES and not payload.get('issuerURI'):
-        raise GenesysModuleFail('Creating the %s identity provider needs issuer_uri (the IdP entity ID; Genesys Cloud '
-                                'answers 400 missing.issuer.uri otherwise). Set issuer_uri or give idp_metadata / '
-                                'idp_metadata_url.' % ptype)
-    if ptype in ('generic', CUSTOM_TYPE) and not payload.get('name'):
-        raise GenesysModuleFail('Creating a %s identity provider needs name (Genesys Cloud answers 400 '
-                                'missing.provider.name otherwise).' % ptype)
+def _check_limit(run, ptype, payload):
+    """The integration limit before creating a custom provider (checked before any write, in check mode too)."""
     if ptype == CUSTOM_TYPE:
         # The platform counts every SAML integration of both families (not the Genesys Cloud login).
         if len(run.entities()) >= MAX_CUSTOM_PROVIDERS and listing_is_ambiguous(run.entities(), run.known):

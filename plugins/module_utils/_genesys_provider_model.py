@@ -767,6 +767,162 @@ def lockout_check(entities, target_type, target_id, before, after, known=None, p
             'force=true if you really mean it.' % (action, target_type, before.get('name') or target_type))
 
 
+# ---------------------------------------------------------------- plan
+
+ACTION_NONE = 'none'
+ACTION_CREATE = 'create'
+ACTION_UPDATE = 'update'
+ACTION_DELETE = 'delete'
+ACTION_RESTORE = 'restore'
+ACTIONS = (ACTION_NONE, ACTION_CREATE, ACTION_UPDATE, ACTION_DELETE, ACTION_RESTORE)
+
+_PLAN_FIELDS = ('ptype', 'state', 'action', 'method', 'current', 'payload', 'fields', 'compared', 'ignored',
+                'expected', 'restore')
+
+
+class Plan(object):
+    """What one run does to one provider, decided from the current object alone (see :func:`plan`).
+
+    Attributes (read-only): ``ptype``, ``state``, ``action`` (one of :data:`ACTIONS`), ``method`` (None, ``POST``,
+    ``PUT`` or ``DELETE``), ``current`` (the API object as read, None when absent), ``payload`` (the body to send,
+    None for none/delete), ``fields`` (the changed API fields), ``compared`` (the desired fields the comparison
+    used: the desired ones minus ``ignored``), ``ignored`` (API fields left out of the comparison because the
+    platform is known not to keep them on this type: the dropped fields of earlier runs), ``expected`` (the object
+    the read-back must match: the payload, None after a delete, the current object without a change) and
+    ``restore`` (the plan applies a backup). Derived: ``changed``, ``existed``, ``changed_options``, ``before`` and
+    ``after`` (the sanitised diff), ``guard`` (the lockout guard must run: the change disables or deletes an
+    enabled sign-in).
+    """
+
+    __slots__ = _PLAN_FIELDS
+
+    def __init__(self, **values):
+        for name in _PLAN_FIELDS:
+            object.__setattr__(self, name, values.get(name))
+
+    def __setattr__(self, name, value):
+        raise AttributeError('a Plan is not changed once made (make a new one with plan())')
+
+    def __repr__(self):
+        return 'Plan(%s %s %s, fields=%s)' % (self.action, self.ptype, self.method, list(self.fields))
+
+    @property
+    def changed(self):
+        return self.action != ACTION_NONE
+
+    @property
+    def existed(self):
+        return self.current is not None
+
+    @property
+    def changed_options(self):
+        return sorted(set(FIELD_TO_OPTION.get(f, f) for f in self.fields))
+
+    @property
+    def before(self):
+        return sanitize(self.ptype, self.current)
+
+    @property
+    def after(self):
+        if self.state == 'absent':
+            return {}
+        if not self.changed:
+            return self.before
+        return sanitize_desired_after(self.ptype, self.current, self.payload)
+
+    @property
+    def guard(self):
+        return self.changed and reduces_sign_in(self.ptype, self.current, self.expected)
+
+    def not_kept(self, read_back):
+        """The options (sorted) of this plan that the read-back ``read_back`` does not hold as intended."""
+        if self.restore:
+            fields = restore_changed_fields(self.ptype, read_back, self.payload)
+        else:
+            fields = changed_fields(read_back, self.compared)
+        return sorted(set(FIELD_TO_OPTION.get(f, f) for f in fields))
+
+    def dropped(self, read_back):
+        """API fields (sorted) the read-back holds no value for although they were written: the platform does not
+        keep them on this type (never certificates; never for a restore, whose backup came from the platform)."""
+        if self.restore:
+            return []
+        return sorted(f for f in changed_fields(read_back, self.compared)
+                      if f != 'certificates' and read_back.get(f) in (None, '', []))
+
+
+def reduces_sign_in(ptype, before, after):
+    """True when going from ``before`` to ``after`` (None: absent) takes an enabled sign-in away (purecloud absent
+    counts as enabled: the platform default)."""
+    before_enabled = is_enabled(before) or (ptype == 'purecloud' and before is None)
+    after_enabled = is_enabled(after) or (ptype == 'purecloud' and after is None)
+    return before_enabled and not after_enabled
+
+
+def create_refusal(ptype, payload):
+    """The message when the API would refuse to create ``payload`` (missing issuerURI or name), else None."""
+    if ptype in SAML_TYPES and not payload.get('issuerURI'):
+        return ('Creating the %s identity provider needs issuer_uri (the IdP entity ID; Genesys Cloud answers 400 '
+                'missing.issuer.uri otherwise). Set issuer_uri or give idp_metadata / idp_metadata_url.' % ptype)
+    if ptype in ('generic', CUSTOM_TYPE) and not payload.get('name'):
+        return ('Creating a %s identity provider needs name (Genesys Cloud answers 400 missing.provider.name '
+                'otherwise).' % ptype)
+    return None
+
+
+def _check_plan_input(ptype, current, target, state):
+    if ptype not in ALL_TYPES:
+        raise IdpError('unknown provider type %r; valid types: %s' % (ptype, ', '.join(ALL_TYPES)))
+    if state not in ('present', 'absent'):
+        raise IdpError('unknown state %r; valid states: present, absent' % (state,))
+    for what, value in (('current', current), ('the desired or backup object', target)):
+        if value is not None and not isinstance(value, dict):
+            raise IdpError('%s must be an object (dict) or None, not %s' % (what, type(value).__name__))
+
+
+def plan(ptype, current, target, state='present', restore=False, ignore=()):
+    """The :class:`Plan` of one run: what to send to turn ``current`` into ``target``.
+
+    ``current``: the API object as read (None: absent). ``target``: the desired fields of :func:`build_desired`
+    (only those the user set), or with ``restore`` the backup's provider object (None: the backup says the
+    provider did not exist, so the plan deletes it). ``state``: ``present`` or ``absent`` (a restore takes it
+    from the backup). ``ignore``: API fields the platform is known not to keep on this type (an earlier run's
+    ``dropped``): not compared while the current object holds no value for them. Raises :class:`IdpError` for
+    an unknown type or state, a non-object input, and a create the API would refuse (:func:`create_refusal`).
+    """
+    _check_plan_input(ptype, current, target, state)
+    if restore:
+        state = 'present' if target is not None else 'absent'
+    values = dict(ptype=ptype, state=state, current=current, restore=bool(restore), ignored=(), compared={},
+                  payload=None, fields=(), method=None)
+    if state == 'absent':
+        values.update(expected=None, action=ACTION_NONE)
+        if current is not None:
+            values.update(method='DELETE', action=ACTION_RESTORE if restore else ACTION_DELETE)
+        return Plan(**values)
+    if restore:
+        fields = restore_changed_fields(ptype, current, target)
+        payload = writable_copy(target)
+    else:
+        target = target or {}
+        ignored = tuple(sorted(k for k in target if k in set(ignore) and (current or {}).get(k) in (None, '', [])))
+        compared = dict((k, v) for k, v in target.items() if k not in ignored)
+        fields = changed_fields(current, compared)
+        payload = build_payload(ptype, current, target, fields)
+        values.update(ignored=ignored, compared=compared)
+    if current is not None and not fields:
+        values.update(expected=current, action=ACTION_NONE, fields=())
+        return Plan(**values)
+    if current is None:
+        refusal = create_refusal(ptype, payload)
+        if refusal:
+            raise IdpError(refusal)
+    method = 'POST' if (ptype == CUSTOM_TYPE and current is None) else 'PUT'
+    action = ACTION_RESTORE if restore else (ACTION_CREATE if current is None else ACTION_UPDATE)
+    values.update(payload=payload, fields=tuple(fields), method=method, action=action, expected=payload)
+    return Plan(**values)
+
+
 # ---------------------------------------------------------------- SP values
 
 def login_base_url(domain=None, login_url=None):
