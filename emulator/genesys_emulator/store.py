@@ -1,4 +1,7 @@
-"""In-memory state: orgs, OAuth clients, users, providers, tokens, rate-limit windows; seed and state file."""
+"""In-memory state: orgs, OAuth clients, users, providers, tokens, rate-limit windows; seed and state file.
+
+Provider reads and writes go through ``Store.providers`` (providers.ProviderRepository), never the org dicts.
+"""
 
 import copy
 import json
@@ -175,6 +178,8 @@ class Store:
         self.client_index = {}
         self.tokens = {}
         self.windows = {}
+        from .providers import ProviderRepository  # local import: providers.py reads REGION_DOMAINS from here
+        self.providers = ProviderRepository(self)   # every provider read/write (and its bookkeeping) goes here
         self.reset(load_state_file=True)
 
     # ---- lifecycle -------------------------------------------------------------------------------
@@ -186,6 +191,7 @@ class Store:
         self.orgs = orgs if orgs is not None else copy.deepcopy(self.initial_orgs)
         self.tokens = {}
         self.windows = {}
+        self.providers.clear_lags()
         self._reindex()
         if not load_state_file:
             self.save()

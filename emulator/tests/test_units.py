@@ -8,6 +8,7 @@ import pytest
 from genesys_emulator import app as emu_app
 from genesys_emulator import store as emu_store
 from genesys_emulator import validation
+from genesys_emulator.routing import Route, RouteTable
 from genesys_emulator.seedgen import main as seedgen_main
 from genesys_emulator.seedgen import make_seed
 
@@ -77,9 +78,9 @@ def test_unexpected_failure_is_500_error_body_without_traceback(capsys):
 
     emulator = emu_app.Emulator(emu_store.Store({"orgs": [{"name": "u", "clients": [{"id": "c", "secret": "s"}]}]}))
 
-    async def broken(request):  # pylint: disable=unused-argument
+    async def broken(rc):  # pylint: disable=unused-argument
         raise KeyError("boom")
-    emulator.routes.insert(0, ("POST", __import__("re").compile("^/saml$"), broken))
+    emulator.routes = RouteTable([Route("POST", "/saml", broken)])   # a handler that fails unexpectedly
     sent = []
 
     async def receive():
