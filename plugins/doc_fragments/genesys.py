@@ -37,9 +37,27 @@ options:
         spaces, line breaks or control characters are refused before any request.
       - Falls back to the E(GENESYSCLOUD_LOGIN_URL) environment variable.
     type: str
+  grant_type:
+    description:
+      - The OAuth grant the module performs to get its token (the options of every grant are the same in
+        every module of the collection, so one C(module_defaults) entry for the action group serves them all).
+      - V(client_credentials) needs O(client_id) and O(client_secret). It is the grant for automation; the
+        token's access comes from the roles of the OAuth client.
+      - V(password) needs O(client_id), O(client_secret), O(username) and O(password); the OAuth client must
+        be of grant type Password. Genesys documents client credentials for automation; prefer it.
+      - V(saml2_bearer) needs O(client_id), O(client_secret), O(assertion) and O(org_name).
+      - V(token) needs O(access_token) and uses it as it is; when O(client_id)/O(client_secret) are given too
+        and the platform answers 401, a new token is minted once with client credentials.
+      - When not set, V(token) if O(access_token) is given, else V(client_credentials)
+        (M(genesyscloud.sso.genesys_token) defaults to V(client_credentials)).
+      - Every grant's token request is a C(POST <login_url>/oauth/token) with O(client_id) and O(client_secret)
+        as HTTP Basic authentication, without any scope.
+    type: str
+    choices: [client_credentials, password, saml2_bearer, token]
   client_id:
     description:
-      - ID of the OAuth client (grant type Client Credentials) the module authenticates with.
+      - ID of the OAuth client the module authenticates with (the grants V(client_credentials),
+        V(password) and V(saml2_bearer) of O(grant_type)).
       - Falls back to the E(GENESYSCLOUD_OAUTHCLIENT_ID) environment variable.
     type: str
   client_secret:
@@ -49,13 +67,32 @@ options:
     type: str
   access_token:
     description:
-      - An access token to use instead of O(client_id)/O(client_secret), for example the one
+      - An access token to use instead of a grant (O(grant_type=token)), for example the one
         M(genesyscloud.sso.genesys_token) returned. Never logged or returned.
       - Surrounding whitespace (a trailing line break) is removed; a token with a space, line break or
         control character inside it is refused before any request.
-      - When both a token and client credentials are given, the token is used first and the
-        credentials get a new token once if the platform answers 401.
+      - When both a token and client credentials are given (and O(grant_type) is not set, or is V(token)),
+        the token is used first and the credentials get a new token once if the platform answers 401.
       - Falls back to the E(GENESYSCLOUD_ACCESS_TOKEN) environment variable.
+    type: str
+  username:
+    description:
+      - User name (email) for O(grant_type=password).
+    type: str
+  password:
+    description:
+      - Password of O(username) for O(grant_type=password). Never logged or returned.
+    type: str
+  assertion:
+    description:
+      - Base64-encoded SAML 2.0 assertion for O(grant_type=saml2_bearer). Never logged or returned.
+    type: str
+  org_name:
+    description:
+      - Short name of the org (C(thirdPartyOrgName)) for O(grant_type=saml2_bearer), sent as C(orgName).
+      - The same fact as the O(genesyscloud.sso.genesys_identity_provider#module:org_short_name) option of
+        M(genesyscloud.sso.genesys_identity_provider) (the org short name in its service provider values);
+        when both are set, give them the same value.
     type: str
   validate_certs:
     description:

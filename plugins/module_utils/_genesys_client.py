@@ -49,6 +49,7 @@ except ImportError:  # pragma: no cover - reported by the modules
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_grants as grants
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import (
     GenesysModuleFail,
     SecretMasker,
@@ -88,8 +89,9 @@ REGIONS = {
     'eusc-de-east-1': 'edee1.eusc-pure.cloud',
 }
 
-GRANT_TYPES = ('client_credentials', 'password', 'saml2_bearer', 'token')
-SAML2_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:saml2-bearer'
+# the grants (form fields, required options): the one table of _genesys_grants
+GRANT_TYPES = grants.GRANT_TYPES
+SAML2_BEARER_GRANT = grants.SAML2_BEARER_GRANT
 
 RETRY_STATUSES = frozenset([429, 502, 503, 504])
 _TOKEN_BAD_CHAR_RE = re.compile(r'[\s\x00-\x1f\x7f]')
@@ -379,9 +381,9 @@ def _first_line(exc):
 class GenesysClient:
     """Client of one org's platform API for the life of one task.
 
-    ``params`` is the module's parameter dict (connection options of
-    ``_genesys_common.connection_argument_spec`` plus, for ``genesys_token``,
-    ``grant_type``/``username``/``password``/``assertion``/``org_name``).
+    ``params`` is the module's parameter dict (the connection options of
+    ``_genesys_common.connection_argument_spec``, the credential options of every
+    grant of ``_genesys_grants`` included: every module performs any grant).
     ``warn`` receives warnings (one per retry, TLS verification off).
     """
 
@@ -414,7 +416,7 @@ class GenesysClient:
         self.client_id = params.get('client_id')
         self._client_secret = params.get('client_secret')
         self._report_secret(self._client_secret)
-        if _filled(self._client_secret):
+        if grants.filled(self._client_secret):
             self._report_secret(basic_credential(self.client_id, self._client_secret))
         for key in ('password', 'assertion', 'access_token'):
             self._report_secret(params.get(key))
@@ -499,25 +501,11 @@ class GenesysClient:
         self.login_url = login_url
 
     def _pick_grant(self, params):
-        grant = params.get('grant_type')
-        if grant is None:
-            grant = 'token' if params.get('access_token') else 'client_credentials'
+        grant = grants.pick_grant(params)
         if grant not in GRANT_TYPES:
             raise GenesysError(code='invalid.grant_type', message='grant_type must be one of %s, got %r'
                                % (', '.join(GRANT_TYPES), grant), hint='')
-        missing = []
-        if grant == 'token':
-            if not params.get('access_token'):
-                missing.append('access_token')
-        else:
-            if not _filled(self.client_id):
-                missing.append('client_id')
-            if not _filled(self._client_secret):
-                missing.append('client_secret')
-            if grant == 'password':
-                missing.extend(k for k in ('username', 'password') if not params.get(k))
-            elif grant == 'saml2_bearer':
-                missing.extend(k for k in ('assertion', 'org_name') if not _filled(params.get(k)))
+        missing = grants.missing_options(grant, params)
         if missing:
             raise GenesysError(code='missing.credentials',
                                message='grant %s needs %s' % (grant, ', '.join(missing)),
@@ -529,9 +517,8 @@ class GenesysClient:
     @property
     def can_reauthenticate(self):
         """True when a new token can be minted (credentials, not only a bare token)."""
-        if self.grant_type == 'token':
-            return bool(self.client_id and self._client_secret)
-        return True
+        renew = grants.renew_grant(self.grant_type)
+        return renew == self.grant_type or not grants.missing_options(renew, self.params)
 
     # ------------------------------------------------------------------ token
     def get_token(self):
@@ -548,17 +535,7 @@ class GenesysClient:
         return self._token_info
 
     def _grant(self, grant):
-        form = {}
-        if grant == 'client_credentials':
-            form['grant_type'] = 'client_credentials'
-        elif grant == 'password':
-            form.update(grant_type='password', username=self.params['username'], password=self.params['password'])
-        elif grant == 'saml2_bearer':
-            form.update(grant_type=SAML2_BEARER_GRANT, orgName=self.params['org_name'],
-                        assertion=self.params['assertion'])
-        else:
-            # a bare token re-authenticates with client credentials
-            form['grant_type'] = 'client_credentials'
+        form = grants.token_form(grant, self.params)
         basic = basic_credential(self.client_id, self._client_secret)
         headers = {'Authorization': 'Basic %s' % basic, 'Content-Type': 'application/x-www-form-urlencoded'}
         url = self.login_url + TOKEN_PATH
@@ -592,7 +569,7 @@ class GenesysClient:
                     grant_type=grant)
 
     def _reauthenticate(self):
-        self._token_info = self._grant(self.grant_type if self.grant_type != 'token' else 'client_credentials')
+        self._token_info = self._grant(grants.renew_grant(self.grant_type))
         return self._token_info
 
     # ------------------------------------------------------------------ transport
@@ -774,11 +751,6 @@ class GenesysClient:
             self.session.close()
         except Exception:  # pragma: no cover
             pass
-
-
-def _filled(value):
-    """A credential that is more than blanks (a blank secret would also make no_log mask every space)."""
-    return bool(value and str(value).strip())
 
 
 def _location_host(location):

@@ -41,6 +41,8 @@ import threading
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.six.moves.urllib.parse import quote, quote_plus
 
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_grants as grants
+
 SPEC_RULE_KEYS = (
     'mutually_exclusive',
     'required_if',
@@ -196,7 +198,7 @@ def connection_secrets(params):
     masker = SecretMasker()
     params = params or {}
     masker.add_client(params.get('client_id'), params.get('client_secret'))
-    for key in ('access_token', 'password', 'assertion'):
+    for key in grants.SECRET_OPTIONS:
         value = params.get(key)
         if isinstance(value, str):
             masker.add(value)
@@ -223,31 +225,48 @@ def report_secret(value):
 
 
 def connection_argument_spec():
-    """The connection options every module shares (doc fragment genesyscloud.sso.genesys)."""
-    return dict(
+    """The connection options every module shares (doc fragment genesyscloud.sso.genesys): the host, TLS and retry
+    options, and the credential options of every grant (``_genesys_grants.CREDENTIAL_OPTIONS``), so that every
+    module of the action group mints its own token for any grant."""
+    spec = dict(
         region=dict(type='str', fallback=(env_fallback, ['GENESYSCLOUD_REGION'])),
         api_url=dict(type='str', fallback=(env_fallback, ['GENESYSCLOUD_API_URL'])),
         login_url=dict(type='str', fallback=(env_fallback, ['GENESYSCLOUD_LOGIN_URL'])),
-        client_id=dict(type='str', fallback=(env_fallback, ['GENESYSCLOUD_OAUTHCLIENT_ID'])),
-        client_secret=dict(type='str', no_log=True,
-                           fallback=(env_fallback, ['GENESYSCLOUD_OAUTHCLIENT_SECRET'])),
-        access_token=dict(type='str', no_log=True,
-                          fallback=(env_fallback, ['GENESYSCLOUD_ACCESS_TOKEN'])),
+    )
+    for name, opt in grants.CREDENTIAL_OPTIONS:
+        option = dict(type=opt['type'])
+        if name == 'grant_type':
+            option['choices'] = list(grants.GRANT_TYPES)
+        if opt['no_log']:
+            option['no_log'] = True
+        if opt['env']:
+            option['fallback'] = (env_fallback, [opt['env']])
+        spec[name] = option
+    spec.update(
         validate_certs=dict(type='bool', default=True),
         ca_path=dict(type='path', fallback=(env_fallback, ['GENESYSCLOUD_CA_PATH'])),
         timeout=dict(type='float', default=30.0),
         retries=dict(type='int', default=5),
     )
+    return spec
 
 
 def build_spec(argument_spec, with_connection=True, **rules):
-    """Return a module spec dict: argument_spec (+ connection options) and rules."""
+    """Return a module spec dict: argument_spec (+ connection options) and rules.
+
+    With the connection options, ``required_if`` starts with the grant table's rules (each grant's required
+    options, ``_genesys_grants.required_if``), followed by the module's own rules.
+    """
     full = connection_argument_spec() if with_connection else {}
     full.update(copy.deepcopy(argument_spec))
+    if with_connection:
+        rules['required_if'] = grants.required_if() + list(rules.get('required_if') or [])
     spec = dict(argument_spec=full, supports_check_mode=rules.pop('supports_check_mode', True))
     for key in SPEC_RULE_KEYS:
         if rules.get(key):
             spec[key] = rules.pop(key)
+        else:
+            rules.pop(key, None)
     if rules:
         raise TypeError('unknown spec keys: %s' % ', '.join(sorted(rules)))
     return spec

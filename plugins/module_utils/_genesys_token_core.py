@@ -7,29 +7,22 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_grants as grants
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import build_spec
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import (
-    GRANT_TYPES,
     GenesysClient,
     GenesysError,
     to_module_fail,
 )
 
+# the grant options (and each grant's required_if) come with the connection options of every module
+# (_genesys_grants); the token module only performs client credentials when no grant_type is given
+# even if an access_token is set too (the other modules then use the token)
 SPEC = build_spec(
     dict(
-        grant_type=dict(type='str', choices=list(GRANT_TYPES), default='client_credentials'),
-        username=dict(type='str'),
-        password=dict(type='str', no_log=True),
-        assertion=dict(type='str', no_log=True),
-        org_name=dict(type='str'),
+        grant_type=dict(type='str', choices=list(grants.GRANT_TYPES), default=grants.DEFAULT_GRANT),
         include_organization=dict(type='bool', default=False),
     ),
-    required_if=[
-        ('grant_type', 'client_credentials', ('client_id', 'client_secret')),
-        ('grant_type', 'password', ('client_id', 'client_secret', 'username', 'password')),
-        ('grant_type', 'saml2_bearer', ('client_id', 'client_secret', 'assertion', 'org_name')),
-        ('grant_type', 'token', ('access_token',)),
-    ],
 )
 
 

@@ -46,33 +46,14 @@ requirements:
 options:
   grant_type:
     description:
-      - The OAuth grant to perform.
-      - V(client_credentials) needs O(client_id) and O(client_secret).
-      - V(password) needs O(client_id), O(client_secret), O(username) and O(password); the OAuth client
-        must be of grant type Password. Genesys documents client credentials for automation; prefer it.
-      - V(saml2_bearer) needs O(client_id), O(client_secret), O(assertion) and O(org_name).
-      - V(token) needs O(access_token) and only verifies it; the returned RV(access_token) is then masked
-        because it equals a C(no_log) input. If O(client_id)/O(client_secret) are given too and the token
-        is refused, a new token is minted with client credentials and returned.
+      - The OAuth grant to perform (the grant options are described with the connection options).
+      - V(token) only verifies O(access_token) (C(HEAD /api/v2/tokens/me)); the returned RV(access_token) is
+        then masked because it equals a C(no_log) input. If O(client_id)/O(client_secret) are given too and
+        the token is refused, a new token is minted with client credentials and returned.
+      - Unlike the other modules, the default does not depend on O(access_token).
     type: str
     choices: [client_credentials, password, saml2_bearer, token]
     default: client_credentials
-  username:
-    description:
-      - User name (email) for O(grant_type=password).
-    type: str
-  password:
-    description:
-      - Password of O(username) for O(grant_type=password). Never logged or returned.
-    type: str
-  assertion:
-    description:
-      - Base64-encoded SAML 2.0 assertion for O(grant_type=saml2_bearer). Never logged or returned.
-    type: str
-  org_name:
-    description:
-      - Short name of the org (C(thirdPartyOrgName)) for O(grant_type=saml2_bearer).
-    type: str
   include_organization:
     description:
       - Also read C(GET /api/v2/organizations/me) and return RV(organization) (id, name and short name).

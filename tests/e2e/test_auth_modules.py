@@ -146,6 +146,39 @@ def test_saml2_bearer_grant(emu):
     assert res.rc != 0 and 'org_name' in res.task('token')['result']['msg']
 
 
+GRANT_DEFAULTS = {
+    'password': {'grant_type': 'password', 'client_id': 'e2e-user-app', 'client_secret': "{{ s['e2e-user-app'] }}",
+                 'username': USER['email'], 'password': '{{ user_password }}'},
+    'saml2_bearer': {'grant_type': 'saml2_bearer', 'client_id': 'e2e-saml-app', 'client_secret': "{{ s['e2e-saml-app'] }}",
+                     'assertion': '{{ assertion }}', 'org_name': 'e2e-org'},
+}
+
+
+@pytest.mark.parametrize('grant', sorted(GRANT_DEFAULTS))
+def test_every_module_mints_its_own_token_for_any_grant(emu, grant):
+    """The grant options set once for the action group serve every module: each mints its own token with that
+    grant (no separate genesys_token task), and no secret of the grant is shown."""
+    assertion = IDP.signed_assertion(USER['email'], 'e2e-org')
+    tasks = [
+        {'name': 'info', 'genesyscloud.sso.genesys_identity_provider_info': {'type': 'generic'}, 'register': 'info'},
+        {'name': 'provider', 'genesyscloud.sso.genesys_identity_provider': {
+            'type': 'generic', 'name': 'E2E IdP', 'enabled': True, 'lock': False}, 'check_mode': True,
+         'register': 'prov'},
+        {'name': 'probe cleanup', 'genesyscloud.sso.genesys_platform_probe': {
+            'mode': 'cleanup', 'name': 'genesyscloud-sso-probe-none'}, 'check_mode': True},
+        {'name': 'token', 'genesyscloud.sso.genesys_token': {'include_organization': True}, 'register': 'tok'},
+        {'name': 'facts', 'ansible.builtin.assert': {'that': [
+            "info.providers | length == 1", 'not prov.changed', "tok.grant_type == '%s'" % grant,
+            "tok.organization.short_name == 'e2e-org'"]}},
+    ]
+    res = run(tasks, emu, extra_vars={'assertion': assertion}, defaults=GRANT_DEFAULTS[grant], verbosity=1)
+    assert res.rc == 0, res
+    grants = [r for r in emu.requests() if r['path'] == '/oauth/token']
+    assert len(grants) == 4, grants  # one per module task
+    client = GRANT_DEFAULTS[grant]['client_id']
+    assert_no_secret(res.output + json.dumps(res.tasks), USER['password'], SECRETS[client], assertion[:200])
+
+
 def test_token_grant_checks_given_token(emu):
     token = emu.token(ADMIN, SECRETS[ADMIN])
     res = run([{'name': 'token', 'genesyscloud.sso.genesys_token': {'grant_type': 'token', 'access_token': '{{ t }}'},
