@@ -8,12 +8,12 @@ STAMP := $(VENV)/.installed
 PY312 := $(shell pyenv prefix 3.12.1 2>/dev/null || pyenv prefix 3.12 2>/dev/null)
 GATES := $(PY) tools/gates.py
 
-.PHONY: help venv venv312 deps variants test lint sanity units integration emulator-tests e2e reliability molecule docs build bench bench-quick demo test-312 clean
+.PHONY: help venv venv312 deps variants test lint sanity units integration emulator-tests devkit-tests e2e reliability molecule docs build bench bench-quick demo test-312 clean
 
 help:
 	@echo "make demo   - start the bundled Genesys Cloud emulator and run playbooks/configure_sso.yml (check, apply, re-run)"
 	@echo "make test   - every quality gate; ends with 'total: N passed, M failed'"
-	@echo "pieces: lint sanity units integration emulator-tests e2e reliability molecule build docs bench test-312"
+	@echo "pieces: lint sanity units integration emulator-tests devkit-tests e2e reliability molecule build docs bench test-312"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,8 @@ integration: venv
 	$(GATES) integration
 emulator-tests: venv deps
 	$(GATES) emulator
+devkit-tests: venv
+	$(GATES) devkit
 e2e: venv
 	$(GATES) e2e
 reliability: venv

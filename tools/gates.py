@@ -25,6 +25,11 @@ import time
 import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'devkit'))
+from genesys_devkit.ansible_env import ansible_env  # noqa: E402  pylint: disable=wrong-import-position
+from genesys_devkit.collections import ensure_collections_link  # noqa: E402  pylint: disable=wrong-import-position
+from genesys_devkit.paths import venv_bin  # noqa: E402,F401  pylint: disable=wrong-import-position
+
 VENV = os.path.join(ROOT, '.venv')
 VENV312 = os.path.join(ROOT, '.venv312')
 BUILD = os.path.join(ROOT, 'build')
@@ -35,23 +40,14 @@ LINKS = os.path.join(ROOT, '.collections')
 MODULES = ['genesys_token', 'genesys_oauth_check', 'genesys_identity_provider', 'genesys_identity_provider_info',
            'genesys_platform_probe']
 # Not collection content: never copied into the ansible-test tree.
-NOT_COLLECTION = ('emulator/', 'bench/', 'tools/', '.ci/', 'tests/e2e/', 'tests/reliability/', 'docs/')
+NOT_COLLECTION = ('emulator/', 'bench/', 'tools/', 'devkit/', '.ci/', 'tests/e2e/', 'tests/reliability/', 'docs/')
 PY311 = '3.11'
 
 
-def venv_bin(name, venv=VENV):
-    return os.path.join(venv, 'bin', name)
-
-
 def env_for(venv=VENV, **extra):
-    env = dict(os.environ)
-    env['PATH'] = os.path.join(venv, 'bin') + os.pathsep + env.get('PATH', '')
-    env['VIRTUAL_ENV'] = venv
-    env['ANSIBLE_COLLECTIONS_PATH'] = LINKS
-    env['PYTHONPATH'] = os.path.join(ROOT, 'emulator')
-    env.setdefault('ANSIBLE_PYTHON_INTERPRETER', venv_bin('python', venv))
-    env.pop('PYENV_VERSION', None)
-    env.update(extra)
+    """The dev kit's Ansible environment for ``venv`` (its bin first on PATH, its python), plus VIRTUAL_ENV."""
+    env = ansible_env(dict(dict(VIRTUAL_ENV=venv, PYENV_VERSION=None), **extra), collections_path=LINKS,
+                      python=venv_bin('python', venv), bin_dir=os.path.join(venv, 'bin'), stdout_callback=None)
     return env
 
 
@@ -167,12 +163,7 @@ def sync_copy():
 
 
 def ensure_links():
-    link = os.path.join(LINKS, 'ansible_collections', 'genesyscloud', 'sso')
-    if not os.path.islink(link):
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        if os.path.exists(link):
-            shutil.rmtree(link)
-        os.symlink('../../..', link)
+    ensure_collections_link(LINKS, replace=True)
 
 
 def ensure_pip_shim():
@@ -212,11 +203,10 @@ def gate_units(g, venv=VENV, python=PY311):
 
 
 def gate_integration(g, venv=VENV, python=PY311):
-    sys.path.insert(0, os.path.join(ROOT, 'emulator'))
-    from genesys_emulator.testing import EmulatorProcess  # pylint: disable=import-outside-toplevel
+    from genesys_devkit.emulator import Emulator  # pylint: disable=import-outside-toplevel
     seed = os.path.join(ROOT, 'tests', 'integration', 'emulator-seed.yml')
     sync_copy()
-    with EmulatorProcess(seed=seed) as emu:
+    with Emulator(seed=seed) as emu:
         config = {
             'genesys_emulator_url': emu.url,
             'genesys_emulator_ca_path': emu.ca_path,
@@ -268,6 +258,11 @@ def gate_emulator(g):
     pytest_gate(g, 'emulator', ['emulator/tests'], ['-n', '2'])
 
 
+def gate_devkit(g):
+    """The dev kit's own tests (devkit/tests: env, links, seeds, certificates, launcher, one run per runner mode)."""
+    pytest_gate(g, 'devkit', ['devkit/tests'], ['-n', '2'])
+
+
 def gate_e2e(g):
     pytest_gate(g, 'e2e', ['tests/e2e'], ['-n', '2'])
 
@@ -317,7 +312,8 @@ def gate_build(g):
         return
     # the artifact must hold only collection content
     listing = subprocess.run(['tar', 'tzf', tarballs[0]], capture_output=True, text=True).stdout.split()
-    leaked = [p for p in listing if p.startswith(('emulator/', 'bench/', '.venv', 'tests/output', 'tools/', '.collections'))]
+    leaked = [p for p in listing if p.startswith(('emulator/', 'bench/', 'devkit/', '.venv', 'tests/output', 'tools/',
+                                                  '.collections'))]
     if leaked:
         print('artifact holds non-collection content: %s' % leaked[:5])
         g.failed += 1
@@ -399,6 +395,7 @@ GATES = {
     'units': gate_units,
     'integration': gate_integration,
     'emulator': gate_emulator,
+    'devkit': gate_devkit,
     'e2e': gate_e2e,
     'reliability': gate_reliability,
     'lint': gate_lint,
@@ -408,7 +405,7 @@ GATES = {
     'bench-smoke': gate_bench_smoke,
     'py312': gate_py312,
 }
-ALL = ['lint', 'sanity', 'units', 'emulator', 'integration', 'e2e', 'reliability', 'molecule', 'build', 'docs', 'py312']
+ALL = ['lint', 'sanity', 'units', 'emulator', 'devkit', 'integration', 'e2e', 'reliability', 'molecule', 'build', 'docs', 'py312']
 
 
 def main(argv):

@@ -39,12 +39,13 @@ from jinja2 import StrictUndefined
 from jinja2.exceptions import TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-E2E_DIR = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(E2E_DIR))
+from helpers import BIN, REPO  # noqa: F401  (BIN: for test_awx_config; helpers puts devkit/ on sys.path)
+from genesys_devkit.ansible_env import ansible_env as _ansible_env
+from genesys_devkit.playbook import run_playbook
+
 AWX_DIR = os.path.join(REPO, 'extensions', 'awx')
 CREDENTIAL_TYPE_PATH = os.path.join(AWX_DIR, 'credential_type.yml')
 CONFIGURE_AWX_PATH = os.path.join(AWX_DIR, 'configure_awx.yml')
-BIN = os.path.dirname(sys.executable)
 
 # The ansible package release whose awx.awx (24.6.1) the lint test uses; pinned for reproducibility.
 ANSIBLE_PACKAGE = 'ansible==12.3.0'
@@ -254,47 +255,21 @@ def sliced_inventory(inventory, slice_number, slice_count):
 
 
 def ansible_env():
-    """Controller settings of the job (what the EE's ansible.cfg / AWX job settings give)."""
-    env = {
-        'ANSIBLE_COLLECTIONS_PATH': os.path.join(REPO, '.collections'),
-        'ANSIBLE_NOCOLOR': '1',
-        'ANSIBLE_FORCE_COLOR': '0',
-        'ANSIBLE_RETRY_FILES_ENABLED': '0',
-        'ANSIBLE_DEPRECATION_WARNINGS': '0',
-        'ANSIBLE_PYTHON_INTERPRETER': os.path.join(BIN, 'python'),
-        'PATH': BIN + os.pathsep + os.environ.get('PATH', ''),
-    }
-    return env
+    """Controller settings of the job (what the EE's ansible.cfg / AWX job settings give): the dev kit's Ansible
+    environment, only the variables it sets (ansible-runner merges them over this process's environment)."""
+    return _ansible_env(inherit=False, stdout_callback=None)
 
 
 def run_job(private_data_dir, playbook, inventory, env, extra_vars, job_type='run', diff_mode=False,
             project_dir=REPO, forks=5, timeout=600, ident=None):
-    """``ansible_runner.run`` the way AWX runs a job (see the module docstring)."""
-    import ansible_runner
-
-    cmdline = []
-    if job_type == 'check':
-        cmdline.append('--check')
-    if diff_mode:
-        cmdline.append('--diff')
-    envvars = ansible_env()
-    envvars.update(env)
-    os.makedirs(private_data_dir, exist_ok=True)
-    return ansible_runner.run(
-        private_data_dir=private_data_dir,
-        project_dir=project_dir,
-        playbook=playbook,
-        inventory=inventory,
-        envvars=envvars,
-        extravars=extra_vars,
-        cmdline=' '.join(cmdline) if cmdline else None,
-        forks=forks,
-        suppress_env_files=True,
-        quiet=True,
-        timeout=timeout,
-        ident=ident,
-    )  # no `binary=`: with it, ansible-runner switches to raw mode and drops the playbook argument;
+    """``ansible_runner.run`` the way AWX runs a job (see the module docstring): the kit's runner mode; returns the
+    ``ansible_runner.Runner``."""
+    result = run_playbook(playbook, inventory, extra_vars, mode='runner', check=job_type == 'check', diff=diff_mode,
+                          forks=forks, env=env, timeout=timeout, workdir=private_data_dir, project_dir=project_dir,
+                          runner_options=dict(suppress_env_files=True, ident=ident))
+    # no `binary=`: with it, ansible-runner switches to raw mode and drops the playbook argument;
     # ansible-playbook is found through PATH (the venv's bin first, see ansible_env())
+    return result.runner
 
 
 def ensure_awx_collection(cache=AWX_CACHE):

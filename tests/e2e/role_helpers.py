@@ -6,46 +6,28 @@ what the role did: the per-org summary the role records (``saml_sso_result``, th
 "Build the summary of this org (step 7)"), the recap stats, and the emulator's request log and state.
 """
 
-import copy
 import glob
 import os
 
 from helpers import REPO
+from genesys_devkit import seeds
+from genesys_devkit.emulator import WRITE_METHODS, write_requests as writes  # noqa: F401
+from genesys_devkit.seeds import secrets_of  # noqa: F401
 
 CONFIGURE = os.path.join(REPO, 'playbooks', 'configure_sso.yml')
 AUDIT = os.path.join(REPO, 'playbooks', 'audit_sso.yml')
 SUMMARY_TASK = 'Build the summary of this org (step 7)'
-WRITE_METHODS = ('POST', 'PUT', 'PATCH', 'DELETE')
 
 
 def org_seed(name, index, region='us-east-1', providers=None):
     """One org: admin client (sso:provider:*), a preserved bot client, a user for SAML sign-in."""
-    return {
-        'name': name,
-        'id': '5d3e1a2b-0000-4000-8000-%012d' % index,
-        'display_name': name.replace('-', ' ').title(),
-        'region': region,
-        'clients': [
-            {'id': name + '-admin', 'secret': name + '-admin-secret', 'name': 'SSO automation',
-             'grant_type': 'CLIENT-CREDENTIALS', 'state': 'active',
-             'permissions': ['sso:provider:*', 'oauth:client:view'],
-             'roles': [{'name': 'SSO Admin', 'division_id': '*'}]},
-            {'id': name + '-bot', 'secret': name + '-bot-secret', 'name': 'Reporting bot',
-             'grant_type': 'CLIENT-CREDENTIALS', 'state': 'active', 'permissions': ['analytics:*'],
-             'roles': [{'name': 'Reporting', 'division_id': '*'}]},
-        ],
-        'users': [{'email': 'alice@%s.example' % name, 'password': name + '-alice-password'}],
-        'providers': copy.deepcopy(providers or {}),
-    }
-
-
-def secrets_of(seed):
-    """Every client secret and user password of a seed (must never appear in any output)."""
-    found = []
-    for org in seed['orgs']:
-        found += [c['secret'] for c in org.get('clients', [])]
-        found += [u['password'] for u in org.get('users', [])]
-    return found
+    return seeds.org_seed(
+        name, index=index, region=region, display_name=name.replace('-', ' ').title(), providers=providers or {},
+        clients=[seeds.client(name + '-admin', name='SSO automation', permissions=['sso:provider:*', 'oauth:client:view'],
+                              roles=[{'name': 'SSO Admin', 'division_id': '*'}]),
+                 seeds.client(name + '-bot', name='Reporting bot', permissions=['analytics:*'],
+                              roles=[{'name': 'Reporting', 'division_id': '*'}])],
+        users=[seeds.user('alice@%s.example' % name, name + '-alice-password')])
 
 
 def provider_vars(idp, issuer=None):
@@ -92,11 +74,6 @@ def summaries(result):
         if task['task'].endswith(SUMMARY_TASK) and task['status'] == 'ok':
             found[task['host']] = task['result']['ansible_facts']['saml_sso_result']
     return found
-
-
-def writes(requests):
-    """Requests of the log that change platform state (token requests are not writes)."""
-    return [r for r in requests if r['method'] in WRITE_METHODS and r['path'].startswith('/api/v2/')]
 
 
 def org_state(emulator, org):

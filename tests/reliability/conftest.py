@@ -4,11 +4,8 @@ import copy
 import importlib
 import json
 import os
-import resource
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
 import pytest
@@ -16,33 +13,26 @@ import requests
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
+_KIT = os.path.join(os.path.dirname(os.path.dirname(HERE)), "devkit")
+for _path in (HERE, _KIT):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+from genesys_devkit import certs, seeds  # noqa: E402
+from genesys_devkit import playbook as playbook_module  # noqa: E402
+from genesys_devkit.collections import ensure_collections_link  # noqa: E402
+from genesys_devkit.emulator import emulator_class  # noqa: E402
+from genesys_devkit.paths import COLLECTIONS, EMULATOR_DIR, REPO  # noqa: E402,F401
+
 VENV_BIN = os.path.dirname(sys.executable)
-COLLECTIONS = os.path.join(REPO, ".collections")
 REPORT_PATH = os.environ.get("RELIABILITY_REPORT", os.path.join(REPO, "docs", "reliability.md"))
 
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-
-
-def _ensure_collection_link():
-    link = os.path.join(COLLECTIONS, "ansible_collections", "genesyscloud", "sso")
-    if not os.path.lexists(link):
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        try:
-            os.symlink("../../..", link)
-        except FileExistsError:  # another xdist worker made it
-            pass
-    if COLLECTIONS not in sys.path:
-        sys.path.insert(0, COLLECTIONS)
-
-
-_ensure_collection_link()
+# run_core imports the collection in-process
+ensure_collections_link(add_to_sys_path=True)
 
 from report import FIGURES, session_info, write_report  # noqa: E402
 from secret_scan import SecretScanner, secret_scan, secrets_from_seed  # noqa: E402,F401
 
-EMULATOR_DIR = os.path.join(REPO, "emulator")
 SECRET_TOKEN_LABEL = "issued access token"
 
 
@@ -50,52 +40,25 @@ SECRET_TOKEN_LABEL = "issued access token"
 # the emulator
 # ---------------------------------------------------------------------------------------------------
 def _emulator_class():
-    if EMULATOR_DIR not in sys.path:
-        sys.path.insert(0, EMULATOR_DIR)
-    from genesys_emulator.testing import EmulatorProcess
+    """The kit's ``Emulator`` (``EmulatorProcess`` plus ``writes()``, ``last_seq()``...), started on construction."""
+    base = emulator_class()
 
-    class Emulator(EmulatorProcess):
-        """``EmulatorProcess`` (emulator/README.md) plus a few helpers of this suite."""
-
+    class Emulator(base):
         def __init__(self, seed, latency_ms=0, workdir=None, extra_args=()):
-            super(Emulator, self).__init__(state_dir=workdir, seed=seed, latency_ms=latency_ms,
-                                           extra_args=extra_args, start_timeout=60)
-            self.seed_data = seed
+            super(Emulator, self).__init__(seed=seed, latency_ms=latency_ms, state_dir=workdir, extra_args=extra_args,
+                                           start_timeout=60)
             self.start()
 
         def stop(self, timeout=3.0):
             super(Emulator, self).stop(timeout=timeout)
 
-        def last_seq(self):
-            return max([r["seq"] for r in self.requests()], default=0)
-
-        def writes(self, org=None, since=None):
-            return [r for r in self.requests(org=org, since=since) if r["method"] in ("POST", "PUT", "DELETE", "PATCH")
-                    and r["path"].startswith("/api/v2")]
-
     return Emulator
 
 
 def make_cert(cn="idp.reliability.example", days=365, key_type="ec", not_before_days=-1):
-    """A self-signed certificate (PEM text) like an IdP's signing certificate."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1()) if key_type == "ec" else rsa.generate_private_key(65537, 2048)
-    now = datetime.datetime.now(datetime.timezone.utc)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now + datetime.timedelta(days=not_before_days))
-            .not_valid_after(now + datetime.timedelta(days=days))
-            .sign(key, hashes.SHA256()))
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem
+    """A self-signed certificate like an IdP's signing certificate: (cert PEM, key PEM) of the kit's factory."""
+    cert = certs.make_certificate(cn, key_type=key_type, not_before_days=not_before_days, days=days)
+    return cert.pem, cert.key_pem
 
 
 # Orgs of the shared (per worker) emulator: one per test family so request logs and faults never mix.
@@ -105,14 +68,11 @@ ORG_NAMES += ["rel-f%02d" % i for i in range(1, 17)] + ["rel-c%02d" % i for i in
 
 
 def org_seed(name, n_preserved=1):
-    clients = [dict(id="%s-admin" % name, secret="%s-admin-secret-Zq9" % name, name="SSO automation",
-                    grant_type="CLIENT-CREDENTIALS", state="active", permissions=["*"])]
-    for i in range(1, n_preserved + 1):
-        clients.append(dict(id="%s-bot%d" % (name, i), secret="%s-bot%d-secret-Xk7" % (name, i),
-                            name="Bot %d" % i, grant_type="CLIENT-CREDENTIALS", state="active",
-                            permissions=["oauth:client:view"]))
-    return dict(name=name, region="us-east-1", clients=clients,
-                users=[dict(email="admin@%s.example" % name, password="%s-user-pw-Hh3" % name)])
+    """One org of this suite: its admin (every permission), ``n_preserved`` bots and a user."""
+    clients = [seeds.client("%s-admin" % name, "%s-admin-secret-Zq9" % name, name="SSO automation")]
+    clients += [seeds.client("%s-bot%d" % (name, i), "%s-bot%d-secret-Xk7" % (name, i), name="Bot %d" % i,
+                             permissions=["oauth:client:view"]) for i in range(1, n_preserved + 1)]
+    return seeds.org_seed(name, clients=clients, users=[seeds.user("admin@%s.example" % name, "%s-user-pw-Hh3" % name)])
 
 
 SEED = {"orgs": [org_seed(n) for n in ORG_NAMES]}
@@ -169,24 +129,21 @@ def run_core(module_name, args, check_mode=False, diff_mode=False):
 # ---------------------------------------------------------------------------------------------------
 # running a playbook (ansible-runner: events + artifacts, like AWX)
 # ---------------------------------------------------------------------------------------------------
-class PlaybookRun(object):
-    def __init__(self, runner, private_dir, log_path, seconds, cmdline, cpu_seconds=None):
-        self.cpu_seconds = cpu_seconds
-        self.rc = runner.rc
-        self.status = runner.status
-        self.private_dir = private_dir
-        self.log_path = log_path
-        self.seconds = seconds
-        self.cmdline = cmdline
-        self.events = list(runner.events)
-        self.stats = runner.stats or {}
-        with open(os.path.join(runner.config.artifact_dir, "stdout"), "rb") as handle:
-            self.stdout = handle.read().decode("utf-8", errors="replace")
-        self.artifact_dir = runner.config.artifact_dir
-        self.log = ""
-        if os.path.exists(log_path):
-            with open(log_path, "rb") as handle:
-                self.log = handle.read().decode("utf-8", errors="replace")
+class PlaybookRun(playbook_module.PlaybookResult):
+    """The kit's ``PlaybookResult`` of an ansible-runner run (events, artifacts, ``log``, ``cpu_seconds``) plus the
+    views of this suite."""
+
+    @property
+    def private_dir(self):
+        return self.workdir
+
+    @property
+    def seconds(self):
+        return self.elapsed
+
+    @property
+    def cmdline(self):
+        return " ".join(self.cmd) if isinstance(self.cmd, (list, tuple)) else self.cmd
 
     def task_results(self, host=None, action=None):
         """(host, task name, action, event name, res) for every task result event."""
@@ -202,14 +159,6 @@ class PlaybookRun(object):
                 continue
             out.append((data.get("host"), data.get("task"), data.get("task_action"), ev["event"], data.get("res", {})))
         return out
-
-    def failed_hosts(self):
-        failures = self.stats.get("failures", {}) or {}
-        dark = self.stats.get("dark", {}) or {}
-        return sorted(set(h for h, n in failures.items() if n) | set(h for h, n in dark.items() if n))
-
-    def changed_hosts(self):
-        return sorted(h for h, n in (self.stats.get("changed", {}) or {}).items() if n)
 
     def warnings(self, host=None, marker=None):
         """Warnings of the task results of ``host`` plus the displayed ``[WARNING]`` lines that carry ``marker``
@@ -258,45 +207,16 @@ def role_group_vars(emu_, provider, backup_dir, **extra):
 
 def run_playbook(playbook, hosts, extravars=None, check=False, diff=False, verbosity=0, workdir=None,
                  forks=None, limit=None, env=None, timeout=900, tags=None, group_vars=None):
-    """Run ``playbook`` (path or FQCN) over ``hosts`` ({name: vars}, group genesys_orgs) with ansible-runner."""
-    import ansible_runner
-
-    private = workdir or tempfile.mkdtemp(prefix="relrun-")
+    """Run ``playbook`` (path or FQCN) over ``hosts`` ({name: vars}, group genesys_orgs) with ansible-runner (the dev
+    kit's runner mode; ``ANSIBLE_LOG_PATH``, local temp and ``ANSIBLE_HOME`` in the run's private directory)."""
+    private = workdir or playbook_module.private_dir("relrun-")
     os.makedirs(private, exist_ok=True)
-    log_path = os.path.join(private, "ansible.log")
-    envvars = {
-        "PATH": VENV_BIN + os.pathsep + os.environ.get("PATH", ""),
-        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
-        "ANSIBLE_LOG_PATH": log_path,
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        "ANSIBLE_HOST_KEY_CHECKING": "False",
-        "ANSIBLE_RETRY_FILES_ENABLED": "False",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_LOCAL_TEMP": os.path.join(private, "tmp"),
-        "ANSIBLE_HOME": os.path.join(private, "ansible_home"),
-    }
-    envvars.update(env or {})
-    cmd = []
-    if check:
-        cmd.append("--check")
-    if diff:
-        cmd.append("--diff")
-    if forks:
-        cmd += ["--forks", str(forks)]
-    if tags:
-        cmd += ["--tags", tags]
-    cmdline = " ".join(cmd)
-    start = time.monotonic()
-    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    runner = ansible_runner.run(
-        private_data_dir=private, playbook=playbook, inventory=inventory_for(hosts, group_vars),
-        extravars=extravars or {}, envvars=envvars, cmdline=cmdline or None, verbosity=verbosity or None,
-        limit=limit, quiet=True, timeout=timeout, project_dir=REPO,
-    )
-    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-    return PlaybookRun(runner, private, log_path, time.monotonic() - start, cmdline, cpu_seconds=cpu)
+    return playbook_module.run_playbook(
+        playbook, inventory_for(hosts, group_vars), extravars, mode="runner", check=check, diff=diff,
+        verbosity=verbosity, limit=limit, tags=tags, forks=forks, env=env, timeout=timeout, workdir=private, log=True,
+        project_dir=REPO, result_class=PlaybookRun,
+        env_options=dict(python=sys.executable, bin_dir=VENV_BIN, local_temp=os.path.join(private, "tmp"),
+                         ansible_home=os.path.join(private, "ansible_home")))
 
 
 # ---------------------------------------------------------------------------------------------------
