@@ -405,9 +405,10 @@ def parse_recap(log_path):
                 if int(fields.get('failed', 0)) or int(fields.get('unreachable', 0)):
                     totals['failed_hosts'] += 1
     if totals['hosts']:
-        # host-tasks per host: every task Ansible ran or skipped for a host (each costs a worker fork)
-        totals['tasks_per_host'] = round((totals['ok'] + totals['failed'] + totals['skipped'] + totals['unreachable'])
-                                         / float(totals['hosts']), 1)
+        # host-tasks per host: every task result Ansible counted for a host, ran or skipped (each costs a worker
+        # fork); a failure inside a block with rescue counts as 'rescued' instead of 'failed'; a loop counts once
+        totals['tasks_per_host'] = round((totals['ok'] + totals['failed'] + totals['skipped'] + totals['unreachable']
+                                          + totals['rescued']) / float(totals['hosts']), 2)
     return totals
 
 

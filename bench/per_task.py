@@ -24,8 +24,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, 'emulator'))
 BIN = os.path.join(REPO, '.venv', 'bin')
 
-SEED = {'orgs': [{'name': 'bench-org', 'clients': [{'id': 'bench-admin', 'secret': 'bench-admin-secret', 'name': 'bench',
-                                                     'grant_type': 'CLIENT-CREDENTIALS', 'permissions': ['*']}]}]}
+SEED = {'orgs': [{'name': 'bench-org', 'clients': [
+    {'id': 'bench-admin', 'secret': 'bench-admin-secret', 'name': 'bench', 'grant_type': 'CLIENT-CREDENTIALS',
+     'permissions': ['*']}]}]}
 
 
 def task(kind, emu):

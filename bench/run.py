@@ -40,12 +40,20 @@ import harness  # noqa: E402  (bench/ is not a package)
 import report  # noqa: E402
 
 SEQ_PEER = os.path.join(harness.PEERS_DIR, 'sequential_requests.py')
+THREAD_PEER = os.path.join(harness.PEERS_DIR, 'threaded_requests.py')
 URI_PEER = os.path.join(harness.PEERS_DIR, 'uri_playbook.yml')
 
-TOOLS = ('collection', 'sequential', 'uri')
+# collection first; then the peers: (a) the role's requests org after org, (a-t) the tutorial's flow org after
+# org, (c) the role's requests on a pool of threads (as many as the forks), (b) the uri playbook
+TOOLS = ('collection', 'sequential', 'tutorial', 'threaded', 'uri')
+PEERS = TOOLS[1:]
+# tools that do not fork: their runs have no forks (the thread peer takes the forks as its thread count)
+UNFORKED = ('sequential', 'tutorial')
 TOOL_LABELS = {
     'collection': 'genesyscloud.sso (configure_sso.yml)',
-    'sequential': 'peer (a): sequential requests script',
+    'sequential': "peer (a): sequential requests script, the role's requests",
+    'tutorial': "peer (a-t): sequential requests script, the tutorial's flow",
+    'threaded': "peer (c): the role's requests on a pool of threads",
     'uri': 'peer (b): ansible.builtin.uri playbook',
 }
 
@@ -62,8 +70,17 @@ MINIMUM = {
     'check': 6,
 }
 
+# What each peer must request per org (checked through the request log: a peer that drifts fails the run).
+# (a), (b) and (c) make the role's requests (the minimum); (a-t) skips the overview listing.
+PEER_REQUESTS = {
+    'sequential': dict(MINIMUM),
+    'threaded': dict(MINIMUM),
+    'uri': dict(MINIMUM),
+    'tutorial': dict(converged=MINIMUM['converged'] - 1, fresh=MINIMUM['fresh'] - 1),
+}
+
 # Where the per-task benchmark points each module (org numbers of the small seed).
-REQ_ORGS = {'collection': 1, 'sequential': 2, 'uri': 3, 'check': 4}
+REQ_ORGS = {'collection': 1, 'sequential': 2, 'uri': 3, 'check': 4, 'tutorial': 9, 'threaded': 10}
 PER_TASK_ORGS = {'prepare': 5, 'controller': 6, 'module': 7, 'uri': 8}
 SMALL_SEED_ORGS = 10
 
@@ -84,11 +101,15 @@ def run_tool(tool, inventory, forks, log_path, extra_args=(), timeout=900):
     elif tool == 'uri':
         cmd = [harness.ANSIBLE_PLAYBOOK, '-i', inventory, '-f', str(forks), URI_PEER] + list(extra_args)
     elif tool == 'sequential':
-        cmd = [harness.PYTHON, SEQ_PEER, '-i', inventory]
+        cmd = [harness.PYTHON, SEQ_PEER, '-i', inventory, '--flow', 'role']
+    elif tool == 'tutorial':
+        cmd = [harness.PYTHON, SEQ_PEER, '-i', inventory, '--flow', 'tutorial']
+    elif tool == 'threaded':
+        cmd = [harness.PYTHON, THREAD_PEER, '-i', inventory, '--flow', 'role', '--threads', str(forks)]
     else:
         raise ValueError(tool)
     res = harness.run_timed(cmd, log_path, env=env, timeout=timeout)
-    if tool != 'sequential':
+    if tool in ('collection', 'uri'):
         res['recap'] = harness.parse_recap(log_path)
     return res
 
@@ -134,6 +155,10 @@ def bench_requests(emu, outdir, cert, failures):
             failures.add('requests/%s/fresh' % tool, 'no write on a fresh org')
         if converged['rc'] == 0 and converged['writes'] != 0:
             failures.add('requests/%s/converged' % tool, '%d writes on a converged org' % converged['writes'])
+        for scenario, data in ((('fresh', fresh), ('converged', converged)) if tool in PEER_REQUESTS else ()):
+            if data['rc'] == 0 and data['total'] != PEER_REQUESTS[tool][scenario]:
+                failures.add('requests/%s/%s' % (tool, scenario), '%d requests, the peer must make %d' % (
+                    data['total'], PEER_REQUESTS[tool][scenario]))
     check = one('collection', REQ_ORGS['check'], 'check', ['--check', '--diff'])
     results['collection']['check'] = check
     if check['rc'] == 0 and check['writes'] != 0:
@@ -149,22 +174,29 @@ def bench_requests(emu, outdir, cert, failures):
 
 # Seconds per org (priors; replaced by what each run measures) and fixed start-up cost per run.
 RATE_PRIORS = {
-    ('collection', 'fresh'): 1.5, ('collection', 'converged'): 1.2,
+    ('collection', 'fresh'): 0.45, ('collection', 'converged'): 0.35,
     ('sequential', 'fresh'): 0.65, ('sequential', 'converged'): 0.4,
+    ('tutorial', 'fresh'): 0.6, ('tutorial', 'converged'): 0.35,
+    ('threaded', 'fresh'): 0.08, ('threaded', 'converged'): 0.05,
     ('uri', 'fresh'): 4.7, ('uri', 'converged'): 3.0,
 }
-STARTUP = {'collection': 2.0, 'sequential': 0.5, 'uri': 1.5}
+STARTUP = {'collection': 2.0, 'sequential': 0.5, 'tutorial': 0.5, 'threaded': 0.5, 'uri': 1.5}
 
 
-def fleet_plan(sizes, reps_small, reps_big, big_size, forks_sweep, forks_big):
+def fleet_plan(sizes, reps_small, reps_big, big_size, forks_sweep, forks_big, tools=TOOLS, uri_max_size=None):
     """Stages in priority order (what runs first survives a tight budget):
-    1. one repetition of every size (in the order given) at forks_sweep, all three tools, and right
-       after the largest size its other forks (the sequential peer has no forks);
-    2. the remaining repetitions."""
+    1. one repetition of every size (in the order given) at forks_sweep, every tool, and right
+       after the largest size its other forks (the sequential peers have no forks);
+    2. the remaining repetitions.
+    The uri peer (3-5 s per org on 2 cores) runs only up to uri_max_size orgs (None: every size)."""
+    def tools_at(size, forked_only=False):
+        return tuple(t for t in tools if not (t == 'uri' and uri_max_size is not None and size > uri_max_size)
+                     and not (forked_only and t in UNFORKED))
+
     def at(size, rep):
-        out = [dict(size=size, rep=rep, forks=forks_sweep, tools=TOOLS)]
+        out = [dict(size=size, rep=rep, forks=forks_sweep, tools=tools_at(size))]
         if size == big_size:
-            out.extend(dict(size=size, rep=rep, forks=f, tools=('collection', 'uri'))
+            out.extend(dict(size=size, rep=rep, forks=f, tools=tools_at(size, forked_only=True))
                        for f in forks_big if f != forks_sweep)
         return out
     stages = []
@@ -192,17 +224,17 @@ def bench_fleet(emu, outdir, cert, stages, failures, deadline, runs, skipped):
         for tool in tools[shift:] + tools[:shift]:
             predicted = sum(STARTUP[tool] + rates[(tool, sc)] * size for sc in ('fresh', 'converged'))
             if time.monotonic() + predicted > deadline:
-                skipped.append(dict(tool=tool, size=size, forks=forks if tool != 'sequential' else None,
+                skipped.append(dict(tool=tool, size=size, forks=forks if tool not in UNFORKED else None,
                                     rep=rep, predicted_s=round(predicted)))
                 print('  %-10s %4d orgs forks=%-3s rep %d: skipped (predicted %.0f s, over the time budget)' % (
-                    tool, size, forks if tool != 'sequential' else '-', rep, predicted))
+                    tool, size, forks if tool not in UNFORKED else '-', rep, predicted))
                 continue
             for scenario in ('fresh', 'converged'):
                 if scenario == 'fresh':
                     emu.reset()
                 else:
                     emu.clear_log()
-                t_forks = forks if tool != 'sequential' else None
+                t_forks = forks if tool not in UNFORKED else None
                 label = '%s-%d-f%s-%s-r%d' % (tool, size, t_forks or 0, scenario, rep)
                 load_before = harness.loadavg()
                 emu_cpu0 = emu.cpu_seconds()
@@ -213,24 +245,32 @@ def bench_fleet(emu, outdir, cert, stages, failures, deadline, runs, skipped):
                            rc=res['rc'], wall=round(res['wall'], 3), cpu=round(res['cpu'], 3),
                            emulator_cpu=round(emu_cpu1 - emu_cpu0, 3) if emu_cpu0 is not None else None,
                            requests=log['total'], writes=log['writes'], tokens=log['tokens'],
-                           http_errors=log['errors'], loadavg_before=load_before)
+                           http_errors=log['errors'], loadavg_before=load_before, loadavg_after=harness.loadavg(),
+                           cpu_per_org=round(res['cpu'] / size, 4), requests_per_org=round(log['total'] / float(size), 2))
                 if res.get('recap'):
                     run['recap'] = res['recap']
+                    run['host_tasks_per_org'] = res['recap'].get('tasks_per_host')
                 ok = res['rc'] == 0
                 expected_writes = size if scenario == 'fresh' else 0
+                expected_requests = PEER_REQUESTS.get(tool, {}).get(scenario)
                 if not ok:
                     failures.add('fleet/%s' % label, 'rc=%s, see %s:\n%s' % (
                         res['rc'], res['log'], harness.tail(res['log'], 15)))
                 elif log['writes'] != expected_writes:
                     failures.add('fleet/%s' % label, '%d writes, expected %d' % (log['writes'], expected_writes))
                     ok = False
+                elif expected_requests is not None and log['total'] != expected_requests * size:
+                    failures.add('fleet/%s' % label, '%d requests, the peer must make %d' % (
+                        log['total'], expected_requests * size))
+                    ok = False
                 else:
                     rates[(tool, scenario)] = max(0.01, (res['wall'] - STARTUP[tool]) / size)
                 run['ok'] = ok
                 runs.append(run)
-                print('  %-10s %4d orgs forks=%-3s %-9s rep %d: %7.2f s wall %7.2f s cpu  %5d requests%s' % (
+                print('  %-10s %4d orgs forks=%-3s %-9s rep %d: %7.2f s wall %7.2f s cpu  %5d requests%s  load %.1f%s' % (
                     tool, size, t_forks or '-', scenario, rep, res['wall'], res['cpu'], log['total'],
-                    '' if ok else '  FAILED'))
+                    '' if run.get('host_tasks_per_org') is None else '  %.1f host-tasks/org' % run['host_tasks_per_org'],
+                    load_before[0], '' if ok else '  FAILED'))
                 sys.stdout.flush()
 
 
@@ -241,29 +281,32 @@ def summarise_fleet(runs):
         if r['ok']:
             groups.setdefault((r['tool'], r['size'], r['forks'], r['scenario']), []).append(r)
     medians = []
-    for key, rs in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][3], kv[0][0], kv[0][2] or 0)):
+    for key, rs in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][3], TOOLS.index(kv[0][0]), kv[0][2] or 0)):
         walls = [r['wall'] for r in rs]
+        cpu = statistics.median(r['cpu'] for r in rs)
+        tasks = [r['host_tasks_per_org'] for r in rs if r.get('host_tasks_per_org') is not None]
         medians.append(dict(tool=key[0], size=key[1], forks=key[2], scenario=key[3], n=len(rs),
                             wall_median=round(statistics.median(walls), 3),
                             wall_min=round(min(walls), 3), wall_max=round(max(walls), 3),
-                            cpu_median=round(statistics.median(r['cpu'] for r in rs), 3),
+                            cpu_median=round(cpu, 3), cpu_per_org=round(cpu / key[1], 4),
                             requests_median=statistics.median(r['requests'] for r in rs),
+                            requests_per_org=round(statistics.median(r['requests'] for r in rs) / float(key[1]), 2),
+                            host_tasks_per_org=statistics.median(tasks) if tasks else None,
+                            loadavg_before=[r['loadavg_before'][0] for r in rs],
                             seconds_per_org=round(statistics.median(walls) / key[1], 4)))
     index = dict(((m['tool'], m['size'], m['forks'], m['scenario']), m) for m in medians)
     ratios = []
     for (tool, size, forks, scenario), coll in sorted(index.items(), key=lambda kv: (kv[0][1], kv[0][2] or 0, kv[0][3])):
         if tool != 'collection':
             continue
-        seq = index.get(('sequential', size, None, scenario))
-        uri = index.get(('uri', size, forks, scenario))
-        ratios.append(dict(
-            size=size, forks=forks, scenario=scenario,
-            collection=coll['wall_median'],
-            sequential=seq['wall_median'] if seq else None,
-            uri=uri['wall_median'] if uri else None,
-            speedup_vs_sequential=round(seq['wall_median'] / coll['wall_median'], 2) if seq else None,
-            speedup_vs_uri=round(uri['wall_median'] / coll['wall_median'], 2) if uri else None,
-            n='/'.join(str(x['n']) if x else '-' for x in (coll, seq, uri))))
+        peers = dict((p, index.get((p, size, None if p in UNFORKED else forks, scenario))) for p in PEERS)
+        row = dict(size=size, forks=forks, scenario=scenario, collection=coll['wall_median'],
+                   n='/'.join(str(x['n']) if x else '-' for x in [coll] + [peers[p] for p in PEERS]))
+        for p in PEERS:
+            row[p] = peers[p]['wall_median'] if peers[p] else None
+            # > 1: the collection is faster than the peer; < 1: slower (peer wall / collection wall)
+            row['speedup_vs_' + p] = round(peers[p]['wall_median'] / coll['wall_median'], 2) if peers[p] else None
+        ratios.append(row)
     return medians, ratios
 
 
@@ -421,11 +464,15 @@ def parse_args(argv):
     p.add_argument('--quick', action='store_true',
                    help='smoke mode: 10 orgs, 1 repetition, forks 10, few per-task samples (<2 min)')
     p.add_argument('--sizes', default=None,
-                   help='comma-separated org counts, in priority order (default 10,200,50,100)')
+                   help='comma-separated org counts, in priority order (default 20,200,50,100)')
     p.add_argument('--reps', type=int, default=None, help='repetitions for the sizes below the largest (default 3)')
     p.add_argument('--reps-big', type=int, default=None, help='repetitions at the largest size (default 1)')
-    p.add_argument('--forks', default=None, help='forks at the largest size, comma-separated (default 10,20)')
-    p.add_argument('--forks-sweep', type=int, default=None, help='forks for the size sweep (default 20)')
+    p.add_argument('--forks', default=None, help='forks at the largest size, comma-separated (default 10)')
+    p.add_argument('--forks-sweep', type=int, default=None, help='forks for the size sweep (default 10)')
+    p.add_argument('--tools', default=None,
+                   help='comma-separated tools of the fleet part (default all: %s)' % ','.join(TOOLS))
+    p.add_argument('--uri-max-size', type=int, default=None,
+                   help='largest fleet size the uri peer (b) runs at (default 20; 0: every size)')
     p.add_argument('--latency-ms', type=int, default=50, help='emulated latency per request in the fleet part')
     p.add_argument('--per-task-count', type=int, default=None,
                    help='identical tasks per per-task playbook (action path gets 3x as many)')
@@ -446,15 +493,20 @@ def parse_args(argv):
     args = p.parse_args(argv)
     q = args.quick
     # the order is the priority under a tight time budget (the plot sorts them)
-    args.sizes = [int(x) for x in (args.sizes or ('10' if q else '10,200,50,100')).split(',')]
+    args.sizes = [int(x) for x in (args.sizes or ('10' if q else '20,200,50,100')).split(',')]
     args.reps = args.reps if args.reps is not None else (1 if q else 3)
     args.reps_big = args.reps_big if args.reps_big is not None else 1
-    args.forks = [int(x) for x in (args.forks or ('10' if q else '10,20')).split(',')]
-    args.forks_sweep = args.forks_sweep or (args.forks[-1] if q else 20)
+    args.forks = [int(x) for x in (args.forks or '10').split(',')]
+    args.forks_sweep = args.forks_sweep or (args.forks[-1] if q else 10)
+    args.tools = tuple(x for x in (args.tools or ','.join(TOOLS)).split(',') if x)
+    unknown = set(args.tools) - set(TOOLS)
+    if unknown or 'collection' not in args.tools:
+        p.error('--tools: known tools are %s, collection among them (got %s)' % (','.join(TOOLS), ','.join(args.tools)))
+    args.uri_max_size = None if args.uri_max_size == 0 else (args.uri_max_size or 20)
     args.per_task_count = args.per_task_count or (1 if q else 8)
     args.per_task_reps = args.per_task_reps or (1 if q else 3)
     # quick is a smoke test: it runs everything it plans (no budget) so that every tool is exercised
-    args.budget_min = args.budget_min if args.budget_min is not None else (1e6 if q else 15.0)
+    args.budget_min = args.budget_min if args.budget_min is not None else (1e6 if q else 25.0)
     args.skip = set(x for x in args.skip.split(',') if x)
     return args
 
@@ -498,6 +550,7 @@ def main(argv=None):
         command=' '.join(['bench/run.py'] + list(argv if argv is not None else sys.argv[1:])),
         settings=dict(sizes=args.sizes, reps_small=args.reps, reps_big=args.reps_big,
                       forks_big=args.forks, forks_sweep=args.forks_sweep, latency_ms=args.latency_ms,
+                      tools=list(args.tools), uri_max_size=args.uri_max_size,
                       per_task_count=args.per_task_count, per_task_reps=args.per_task_reps,
                       provider_type=harness.PROVIDER_TYPE, preserved_clients_per_org=1),
         minimum=MINIMUM,
@@ -541,7 +594,8 @@ def main(argv=None):
             results['fleet'] = dict(runs=runs, medians=[], ratios=[], skipped=skipped)
             try:
                 deadline = t_start + args.budget_min * 60
-                stages = fleet_plan(args.sizes, args.reps, args.reps_big, big_size, args.forks_sweep, args.forks)
+                stages = fleet_plan(args.sizes, args.reps, args.reps_big, big_size, args.forks_sweep, args.forks,
+                                    args.tools, args.uri_max_size)
                 bench_fleet(emu, workdir, cert, stages, failures, deadline, runs, skipped)
             except Exception as exc:  # keep what was measured; the run still fails
                 failures.add('fleet', 'aborted: %s: %s' % (type(exc).__name__, exc))
@@ -576,7 +630,7 @@ def main(argv=None):
             report.plot_fleet(results, out_png)
         report.write_markdown(results, out_md, os.path.basename(out_png) if has_plot else None)
         print('\nwrote %s, %s%s (%.0f s)' % (out_json, out_md, ', ' + out_png if has_plot else '',
-                                           results['duration_s']))
+                                             results['duration_s']))
         if not args.keep_logs and not failures:
             shutil.rmtree(workdir, ignore_errors=True)
         elif failures:

@@ -1,20 +1,28 @@
 #!/usr/bin/env python3
-"""Peer (a) of the benchmark: the sequential ``requests`` script the tutorials hand out.
+"""Peer (a) of the benchmark: a sequential ``requests`` script, org after org.
 
-It does, org after org, the same requests the role does:
+Two request flows (``--flow``), both checked by the benchmark through the emulator's request log:
+
+``role`` (default, peer (a)): exactly the requests the role makes on an org, so that the ratio
+collection / peer isolates what the tool itself costs (converged 6, fresh 11 per org):
 
 1. for each preserved client: client-credentials token, ``GET /api/v2/tokens/me``,
    ``GET /api/v2/organizations/me`` (the probe);
 2. admin client-credentials token;
-3. ``GET /api/v2/identityproviders`` (overview);
+3. ``GET /api/v2/identityproviders`` (the overview of the role's step 3);
 4. ``GET /api/v2/identityproviders/<type>`` (404 = not configured);
 5. only if the provider differs from the wanted one: ``PUT`` it (current merged with wanted),
    ``GET`` it again to verify, and check the preserved clients again (step 1).
+
+``tutorial`` (peer (a-t)): the flow a tutorial hands out, the same without step 3: it reads only the
+provider it configures (converged 5, fresh 10 per org).  The overview listing is what the role's module
+uses for its own safety checks (e.g. the guard of the last custom provider); a tutorial has none.
 
 It reads the same inventory file as the playbooks (``all.vars`` and the hosts of ``all`` and its child groups,
 the role's ``saml_sso_*`` variables) and is fair to the tutorials' favour: one ``requests.Session`` per org
 (keep-alive), TLS verified against the emulator CA.  It supports the provider fields the benchmark
 uses (issuer_uri, sso_target_uri, relying_party_identifier, certificates, enabled).
+``threaded_requests.py`` (peer (c)) runs the same ``configure_org`` on a thread pool.
 
 Exit status 0 when every org succeeded, 1 otherwise; prints one JSON summary line.
 """
@@ -76,7 +84,13 @@ def check_client(session, org, client):
     probe.raise_for_status()
 
 
-def configure_org(org):
+FLOWS = ('role', 'tutorial')
+
+
+def configure_org(org, flow='role'):
+    """Configure one org; True when it wrote the provider.  ``flow``: see the module docstring."""
+    if flow not in FLOWS:
+        raise ValueError(flow)
     api, ca = org['saml_sso_api_url'], org['saml_sso_ca_path']
     provider = org['saml_sso_provider']
     ptype = provider['type']
@@ -87,8 +101,9 @@ def configure_org(org):
         bearer = token(session, org['saml_sso_login_url'], org['saml_sso_client_id'],
                        org['saml_sso_client_secret'], ca)
         headers = {'Authorization': 'Bearer ' + bearer}
-        listing = session.get(api + '/api/v2/identityproviders', headers=headers, verify=ca, timeout=30)
-        listing.raise_for_status()
+        if flow == 'role':
+            listing = session.get(api + '/api/v2/identityproviders', headers=headers, verify=ca, timeout=30)
+            listing.raise_for_status()
         resp = session.get(api + '/api/v2/identityproviders/' + ptype, headers=headers, verify=ca, timeout=30)
         if resp.status_code == 404:
             current = None
@@ -130,22 +145,39 @@ def load_inventory(path):
     return orgs
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+ORG_ERRORS = (requests.RequestException, RuntimeError, KeyError, ValueError)
+
+
+def run_org(org, flow):
+    """'changed', 'ok' or 'failed' for one org; a failure is printed without any secret."""
+    try:
+        return 'changed' if configure_org(org, flow) else 'ok'
+    except ORG_ERRORS as exc:
+        # never the secret: exceptions of requests carry URLs, not credentials
+        print('%s: FAILED: %s' % (org['inventory_hostname'], type(exc).__name__), file=sys.stderr)
+        return 'failed'
+
+
+def summary(orgs, outcomes, **extra):
+    out = dict(orgs=len(orgs), changed=outcomes.count('changed'), failed=outcomes.count('failed'))
+    out.update(extra)
+    print(json.dumps(out))
+    return 1 if out['failed'] or len(outcomes) != len(orgs) else 0
+
+
+def parser_with_flow(description):
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument('-i', '--inventory', required=True)
-    args = parser.parse_args(argv)
-    changed = failed = 0
+    parser.add_argument('--flow', choices=FLOWS, default='role',
+                        help="role: the role's requests (default); tutorial: without the overview listing")
+    return parser
+
+
+def main(argv=None):
+    args = parser_with_flow(__doc__.splitlines()[1]).parse_args(argv)
     orgs = load_inventory(args.inventory)
-    for org in orgs:
-        try:
-            if configure_org(org):
-                changed += 1
-        except (requests.RequestException, RuntimeError, KeyError, ValueError) as exc:
-            failed += 1
-            # never the secret: exceptions of requests carry URLs, not credentials
-            print('%s: FAILED: %s' % (org['inventory_hostname'], type(exc).__name__), file=sys.stderr)
-    print(json.dumps(dict(orgs=len(orgs), changed=changed, failed=failed)))
-    return 1 if failed else 0
+    outcomes = [run_org(org, args.flow) for org in orgs]
+    return summary(orgs, outcomes, flow=args.flow)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,169 @@
+"""Tests of the benchmark itself: the peers' request lists against the emulator, the fleet plan, the
+ratios and the met / NOT met verdicts of the targets.
+
+    .venv/bin/python -m pytest bench/tests -q
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, BENCH)
+
+import harness  # noqa: E402
+import report  # noqa: E402
+import run  # noqa: E402
+
+
+# ------------------------------------------------------------------- peers against the emulator
+
+@pytest.fixture(scope='module')
+def emulator(tmp_path_factory):
+    work = tmp_path_factory.mktemp('bench-peers')
+    seed = str(work / 'seed.json')
+    harness.write_seed(seed, 3)
+    emu = harness.EmulatorProcess(str(work / 'emu'), seed, latency_ms=0, lifetime_seconds=600)
+    emu.start()
+    try:
+        inv = str(work / 'inv.yml')
+        harness.write_inventory(inv, 3, emu.endpoint, harness.make_certificate_b64())
+        yield emu, inv
+    finally:
+        emu.stop()
+
+
+@pytest.mark.parametrize('tool', ['sequential', 'tutorial', 'threaded'])
+def test_peer_makes_its_request_list(emulator, tool, tmp_path):
+    """Fresh then converged: one write per org, then none, and exactly the peer's requests per org."""
+    emu, inv = emulator
+    for scenario in ('fresh', 'converged'):
+        if scenario == 'fresh':
+            emu.reset()
+        else:
+            emu.clear_log()
+        res = run.run_tool(tool, inv, 3, str(tmp_path / ('%s.log' % scenario)))
+        assert res['rc'] == 0, harness.tail(res['log'])
+        summary = json.loads(open(res['log']).read().strip().splitlines()[-1])
+        assert summary['failed'] == 0 and summary['orgs'] == 3
+        assert summary['changed'] == (3 if scenario == 'fresh' else 0)
+        log = harness.summarise_log(emu.requests())
+        assert log['writes'] == (3 if scenario == 'fresh' else 0)
+        assert log['total'] == 3 * run.PEER_REQUESTS[tool][scenario]
+        listed = log['per_endpoint'].get('GET /api/v2/identityproviders', 0)
+        assert listed == (0 if tool == 'tutorial' else 3)
+
+
+def test_threaded_peer_uses_threads(tmp_path):
+    """--threads is honoured and validated (0 is refused)."""
+    peer = os.path.join(harness.PEERS_DIR, 'threaded_requests.py')
+    inv = tmp_path / 'inv.yml'
+    inv.write_text('all: {hosts: {}}\n')
+    ok = subprocess.run([harness.PYTHON, peer, '-i', str(inv), '--threads', '4'], capture_output=True, text=True,
+                        timeout=60)
+    assert ok.returncode == 0 and json.loads(ok.stdout)['threads'] == 4
+    bad = subprocess.run([harness.PYTHON, peer, '-i', str(inv), '--threads', '0'], capture_output=True, text=True,
+                         timeout=60)
+    assert bad.returncode != 0
+
+
+# ------------------------------------------------------------------------------ fleet plan
+
+def test_fleet_plan_uri_only_up_to_its_size_and_forks_only_for_forking_tools():
+    stages = run.fleet_plan([20, 200], 1, 1, 200, 10, [10, 20], run.TOOLS, uri_max_size=20)
+    at20 = [s for s in stages if s['size'] == 20]
+    at200 = [s for s in stages if s['size'] == 200]
+    assert 'uri' in at20[0]['tools']
+    assert all('uri' not in s['tools'] for s in at200)
+    other_forks = [s for s in at200 if s['forks'] == 20]
+    assert other_forks and all(t not in run.UNFORKED for s in other_forks for t in s['tools'])
+    assert 'threaded' in other_forks[0]['tools']
+
+
+# --------------------------------------------------------------------------- ratios, targets
+
+def _runs(walls, cpu=None, tasks=None, size=200, scenario='converged'):
+    out = []
+    for tool, wall in walls.items():
+        out.append(dict(tool=tool, size=size, forks=None if tool in run.UNFORKED else 10, scenario=scenario,
+                        rep=1, ok=True, wall=wall, cpu=(cpu or {}).get(tool, 1.0), requests=6 * size,
+                        loadavg_before=[1.0, 1.0, 1.0],
+                        host_tasks_per_org=(tasks or {}).get(tool)))
+    return out
+
+
+def _results(runs, requests=None):
+    medians, ratios = run.summarise_fleet(runs)
+    return dict(fleet=dict(runs=runs, medians=medians, ratios=ratios), minimum=run.MINIMUM,
+                requests=requests or {}, settings=dict(sizes=[200]), machine=dict(loadavg_start=[1, 1, 1], nproc=2))
+
+
+def _verdicts(results):
+    """{(target, where): result} of the targets table."""
+    out = {}
+    for ln in '\n'.join(report.targets_section(results)).splitlines():
+        cells = [c.strip() for c in ln.split('|')[1:-1]]
+        if len(cells) == 4 and cells[0] not in ('target',) and not set(cells[0]) <= set('-'):
+            out[(cells[0], cells[1])] = cells[3]
+    return out
+
+
+C = '200 orgs, forks 10, converged'
+
+
+def test_ratios_are_peer_over_collection():
+    medians, ratios = run.summarise_fleet(_runs(dict(collection=20.0, sequential=60.0, tutorial=50.0,
+                                                     threaded=5.0)))
+    r = ratios[0]
+    assert r['speedup_vs_sequential'] == 3.0 and r['speedup_vs_tutorial'] == 2.5
+    assert r['speedup_vs_threaded'] == 0.25 and r['uri'] is None
+
+
+def test_targets_met_at_the_thresholds():
+    runs = _runs(dict(collection=25.0, sequential=60.0, tutorial=50.0, threaded=6.25),
+                 cpu=dict(collection=50.0), tasks=dict(collection=6))
+    v = _verdicts(_results(runs))
+    assert v[('>= 2x faster than the sequential script (a-t)', C)] == 'met'  # exactly 2x
+    assert v[('within 4x of the thread-pool peer (c)', C)] == 'met'  # exactly 4x
+    assert v[('converged org <= 0.25 CPU-s', C)] == 'met'  # 50 / 200 = 0.25
+    assert v[('converged org <= 6 host-tasks', C)] == 'met'
+
+
+def test_targets_not_met_just_above_the_thresholds():
+    runs = _runs(dict(collection=25.2, sequential=50.0, tutorial=50.0, threaded=6.25),
+                 cpu=dict(collection=50.4), tasks=dict(collection=6.1))
+    v = _verdicts(_results(runs))
+    assert v[('>= 2x faster than the sequential script (a-t)', C)] == 'NOT met'
+    assert v[('within 4x of the thread-pool peer (c)', C)] == 'NOT met'
+    assert v[('converged org <= 0.25 CPU-s', C)] == 'NOT met'
+    assert v[('converged org <= 6 host-tasks', C)] == 'NOT met'
+
+
+def test_two_x_is_judged_against_the_tutorial_flow_not_the_slower_peer():
+    """(a) makes one request per org more than (a-t): a run 2x faster than (a) but not (a-t) is NOT met."""
+    runs = _runs(dict(collection=28.0, sequential=56.0, tutorial=50.0, threaded=10.0))
+    v = _verdicts(_results(runs))
+    assert v[('>= 2x faster than the sequential script (a-t)', C)] == 'NOT met'
+
+
+def test_requests_above_the_minimum_are_not_met():
+    req = dict(collection=dict(fresh=dict(total=13, minimum=11), converged=dict(total=6, minimum=6),
+                               check=dict(total=7, minimum=6)))
+    v = _verdicts(_results(_runs(dict(collection=10.0)), requests=req))
+    target = 'requests per org at the minimum'
+    assert v[(target, '1 org, converged')] == 'met'
+    assert v[(target, '1 org, fresh')] == 'NOT met (+2)'
+    assert v[(target, '1 org, check (--check --diff, fresh org)')] == 'NOT met (+1)'
+    assert v[(target, C)] == 'met'  # the fleet run made 6 per org
+
+
+def test_host_tasks_per_host_count_skipped_and_rescued(tmp_path):
+    log = tmp_path / 'run.log'
+    log.write_text('PLAY RECAP ****\n'
+                   'org-0001 : ok=7    changed=0    unreachable=0    failed=0    skipped=4    rescued=0    ignored=0\n'
+                   'org-0002 : ok=5    changed=1    unreachable=0    failed=0    skipped=3    rescued=1    ignored=0\n')
+    recap = harness.parse_recap(str(log))
+    assert recap['tasks_per_host'] == 10.0  # (11 + 9) / 2
