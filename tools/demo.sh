@@ -33,22 +33,18 @@ die() { printf '\ndemo FAILED: %s\n' "$*" >&2; exit 1; }
 rm -rf "$OUT"
 mkdir -p "$OUT/summaries" "$OUT/backups"
 
-# Our collection from this working tree (the symlink the Makefile and the tests use too).
-mkdir -p .collections/ansible_collections/genesyscloud
-[ -e .collections/ansible_collections/genesyscloud/sso ] || ln -s ../../.. .collections/ansible_collections/genesyscloud/sso
-export ANSIBLE_COLLECTIONS_PATH="$ROOT/.collections"
-export ANSIBLE_PYTHON_INTERPRETER="$PY"
+# Our collection from this working tree and the dev kit's Ansible settings (devkit/genesys_devkit/ansible_env.py, the
+# same as the tests'): the .collections link, no colour codes in the playbook logs of build/demo/, the venv's python
+# and bin first, emulator/ on PYTHONPATH, none of the caller's GENESYSCLOUD_* variables or ANSIBLE_CONFIG.
+SHELL_ENV="$(cd "$ROOT/devkit" && "$PY" -m genesys_devkit shell-env --python "$PY")" || die "the dev kit did not answer"
+eval "$SHELL_ENV"
 # The playbook logs in build/demo/ are files: no colour codes in them (ANSIBLE_FORCE_COLOR would override NOCOLOR).
 unset ANSIBLE_FORCE_COLOR
-export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_DEPRECATION_WARNINGS=0
+export ANSIBLE_NOCOLOR=1
 # The role emits each org's summary with set_stats (what AWX shows as artifacts); print it at the end of a run.
 export ANSIBLE_SHOW_CUSTOM_STATS=1
-export PYTHONPATH="$ROOT/emulator${PYTHONPATH:+:$PYTHONPATH}"
-export PATH="$VENV/bin:$PATH"
-unset ANSIBLE_CONFIG
 # Credentials reach the role through the environment, as they would from a vault or a CI secret store.
 # These are the demo org's (see emulator/seeds/demo.yml); nothing else here holds a secret.
-for var in $(env | sed -n 's/^\(GENESYSCLOUD_[A-Z_]*\)=.*/\1/p'); do unset "$var"; done
 export GENESYSCLOUD_OAUTHCLIENT_ID=demo-admin
 export GENESYSCLOUD_OAUTHCLIENT_SECRET=demo-admin-secret
 export DEMO_BOT_SECRET=demo-bot-secret

@@ -75,3 +75,18 @@ def test_env_only_ours_and_knobs(tmp_path):
 @pytest.mark.parametrize('value', ['', 'x'])
 def test_env_extra_sets_text_even_empty(value):
     assert env_mod.ansible_env({'SOME_KNOB': value}, inherit=False)['SOME_KNOB'] == value
+
+
+def test_shell_env_for_scripts(monkeypatch, tmp_path):
+    import subprocess
+
+    from genesys_devkit.__main__ import shell_env
+
+    monkeypatch.setenv('GENESYSCLOUD_OAUTHCLIENT_SECRET', 'leak-me-not')
+    monkeypatch.setenv('ANSIBLE_CONFIG', '/nowhere.cfg')
+    monkeypatch.setenv('PYTHONPATH', "/a path/with 'quotes'")
+    text = shell_env()
+    assert 'unset GENESYSCLOUD_OAUTHCLIENT_SECRET' in text and 'unset ANSIBLE_CONFIG' in text
+    out = subprocess.run(['bash', '-c', text + 'echo "$PYTHONPATH|${GENESYSCLOUD_OAUTHCLIENT_SECRET-gone}|$ANSIBLE_NOCOLOR"'],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "%s:/a path/with 'quotes'|gone|1" % EMULATOR_DIR

@@ -5,10 +5,10 @@ import textwrap
 
 from hypothesis import strategies as st
 
-from conftest import make_cert
+from genesys_devkit.certs import make_certificate  # conftest puts devkit/ on sys.path
 
-_CERT_PEM, _KEY_PEM = make_cert("hostile.example")
-_CERT_B64 = "".join(line for line in _CERT_PEM.splitlines() if "-----" not in line)
+_CERT = make_certificate("hostile.example")
+_CERT_PEM, _KEY_PEM, _CERT_B64 = _CERT.pem, _CERT.key_pem, _CERT.b64
 
 UNICODE_JUNK = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
 
