@@ -27,6 +27,7 @@ from starlette.responses import RedirectResponse
 
 from . import saml
 from . import variants as variants_mod
+# re-exported (callers of app: ApiError, OAuthError, STATUS_CODES, permitted, FastJSONResponse, json_response)
 from .errors import STATUS_CODES, ApiError, OAuthError, dumps, error_body, error_parts, is_expected  # noqa: F401
 from .routes import build_table
 from .routing import CONTROL_PREFIX, FastJSONResponse, RequestContext, error_response, json_response, permitted  # noqa: F401

@@ -7,6 +7,7 @@ import base64
 import json
 
 import pytest
+from pydantic import ValidationError as PydanticValidationError
 
 from conftest import ADMIN, BETA_ADMIN, NOPERM, ORG, ORG2, seed
 from genesys_emulator import errors, providers, routes
@@ -208,12 +209,12 @@ def test_error_parts(exc, status, body):
 
 def test_pydantic_errors_are_invalid_value():
     repo = Store(seed()).providers
-    with pytest.raises(Exception) as info:
+    with pytest.raises(PydanticValidationError) as info:
         repo.parse("okta", {"name": "x", "issuerURI": "y", "disabled": "maybe"})
     status, raw, _ = errors.error_parts(info.value, "cid")
     data = json.loads(raw)
-    assert (status, data["code"], data["details"]) == (400, "invalid.value",
-                                                         [{"errorCode": "invalid.value", "fieldName": "disabled"}])
+    details = [{"errorCode": "invalid.value", "fieldName": "disabled"}]
+    assert (status, data["code"], data["details"]) == (400, "invalid.value", details)
 
 
 # ---- provider writes: the bookkeeping runs once, in the store's provider methods ----------------------------
