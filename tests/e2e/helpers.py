@@ -53,15 +53,11 @@ DEFAULT_SEED = {
 
 def base_env(extra=None):
     """Environment for ansible-playbook (``genesys_devkit.ansible_env``): our collection, no colour, no
-    GENESYSCLOUD_* leaking in, plus the task recorder of this suite (callback ``e2e_jsonl``)."""
-    env = _env.ansible_env()
-    env.update(ANSIBLE_CALLBACK_PLUGINS=_env.TASK_RECORDER_DIR, ANSIBLE_CALLBACKS_ENABLED=_env.TASK_RECORDER)
-    for key, value in (extra or {}).items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = str(value)
-    return env
+    GENESYSCLOUD_* leaking in, plus the task recorder of this suite (callback ``e2e_jsonl``); ``extra`` last
+    (value None removes a key)."""
+    knobs = dict(ANSIBLE_CALLBACK_PLUGINS=_env.TASK_RECORDER_DIR, ANSIBLE_CALLBACKS_ENABLED=_env.TASK_RECORDER)
+    knobs.update(extra or {})
+    return _env.ansible_env(knobs)
 
 
 def run_playbook(playbook, extra_vars=None, check=False, diff=False, verbosity=0, env=None, inventory=None,
