@@ -767,6 +767,42 @@ def lockout_check(entities, target_type, target_id, before, after, known=None, p
             'force=true if you really mean it.' % (action, target_type, before.get('name') or target_type))
 
 
+def same_provider(ptype, a, b):
+    """True when two API objects hold the same values (every field of the type, certificates as fingerprints)."""
+    if a is None or b is None:
+        return a is None and b is None
+    return not restore_changed_fields(ptype, a, b)
+
+
+def org_has_sign_in(entities, ptype, provider_id, after_obj, known=None, purecloud_state=False, own_id=None):
+    """Whether the org still has an enabled way to sign in, per a fresh listing (purecloud absent = enabled).
+
+    The target itself counts as this run left it (``after_obj``), whatever a lagging listing still shows; the
+    purecloud login as read (``purecloud_state``; ``False``: not read, the listing's entry decides).
+    """
+    purecloud = None
+    for entity in entities or []:
+        family, etype = classify_entity(entity, known)
+        if family == FAMILY_PER_TYPE and etype == ptype and ptype != CUSTOM_TYPE:
+            continue
+        if family == FAMILY_CUSTOM and ptype == CUSTOM_TYPE and provider_id and entity.get('id') == provider_id:
+            continue
+        if own_id is not None and entity.get('id') == own_id:
+            continue
+        if etype == 'purecloud':
+            purecloud = entity
+            continue
+        if is_enabled(entity):
+            return True
+    if purecloud_state is not False and ptype != 'purecloud':
+        purecloud = purecloud_state
+    if ptype == 'purecloud':
+        return after_obj is None or is_enabled(after_obj)
+    if is_enabled(after_obj):
+        return True
+    return purecloud is None or is_enabled(purecloud)
+
+
 # ---------------------------------------------------------------- plan
 
 ACTION_NONE = 'none'

@@ -37,6 +37,8 @@ try:
 except ImportError:  # pragma: no cover - not on POSIX
     HAS_FCNTL = False
 
+DEFAULT_LOCK_DIR = '~/.ansible/genesyscloud_sso_locks'
+
 JOURNAL_FORMAT = 'genesyscloud.sso/change_journal'
 JOURNAL_VERSION = 1
 JOURNAL_SUFFIX = '.journal'

@@ -684,7 +684,8 @@ def test_backup_file_that_cannot_be_written_fails_before_the_change(tmp_path, mo
     import datetime
     import os
     moment = datetime.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=datetime.timezone.utc)
-    monkeypatch.setattr(idp_core, '_utcnow', lambda: moment)
+    from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_provider_backup
+    monkeypatch.setattr(_genesys_provider_backup, '_utcnow', lambda: moment)
     directory = tmp_path / 'backups'
     directory.mkdir(mode=0o700)
     taken = directory / ('acme-prod_okta_%s.json' % moment.strftime('%Y%m%dT%H%M%S%fZ'))
