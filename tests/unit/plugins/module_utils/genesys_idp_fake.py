@@ -21,11 +21,19 @@ import copy
 import itertools
 
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import GenesysError
-from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_model import (
-    PER_TYPE_TYPES,
-    SAML_FIELDS,
-    TYPE_FIELDS,
-)
+
+# The platform's own field lists (docs/genesys-api.md section 2), written out: the fake checks the model, it does not
+# repeat it (test_genesys_provider_options.py holds the two together). A new provider type or field is added here by
+# hand, from the API documentation, in the same commit as the model's table.
+PER_TYPE_TYPES = ('adfs', 'cic', 'generic', 'gsuite', 'identitynow', 'okta', 'onelogin', 'ping', 'purecloud',
+                  'pureengage', 'salesforce')
+SAML_FIELDS = ('name', 'disabled', 'issuerURI', 'ssoTargetURI', 'sloURI', 'sloBinding', 'relyingPartyIdentifier',
+               'certificate', 'certificates', 'nameIdentifierFormat', 'ssoBinding', 'signAuthnRequests',
+               'logoImageData', 'providerName', 'displayOnLogin', 'metadataURL', 'forceAuthn')
+_GENERIC_FIELDS = SAML_FIELDS + ('endpointCompression',)   # GenericSAMLProvider / CustomProvider
+TYPE_FIELDS = dict((ptype, SAML_FIELDS) for ptype in PER_TYPE_TYPES)
+TYPE_FIELDS.update(generic=_GENERIC_FIELDS, custom=_GENERIC_FIELDS, purecloud=('name', 'disabled'),
+                   pureengage=SAML_FIELDS + ('autoProvisionUsers',))
 
 BASE = '/api/v2/identityproviders'
 LIST_FIELDS = set(SAML_FIELDS) | set(['id', 'selfUri'])

@@ -116,3 +116,17 @@ def test_binding_urn(value, urn):
 def test_the_domain_binding_table_is_the_table():
     assert idp.SSO_BINDINGS is table.SAML_BINDINGS
     assert dict(idp.SSO_BINDINGS) == dict(post=table.BINDING_POST, redirect=table.BINDING_REDIRECT)
+
+
+def test_the_fake_keeps_its_own_tables_and_they_agree_with_the_model():
+    # the in-memory fake is an oracle: its tables are literals (a drift either way fails here)
+    from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils import genesys_idp_fake as fake
+    import inspect
+    imports = [line for line in inspect.getsource(fake).splitlines() if line.lstrip().startswith(('import ', 'from '))]
+    assert not [line for line in imports if '_genesys_provider' in line], imports
+    assert fake.PER_TYPE_TYPES == table.PER_TYPE_TYPES
+    assert set(fake.TYPE_FIELDS) == set(table.ALL_TYPES)
+    for ptype in table.ALL_TYPES:
+        assert set(fake.TYPE_FIELDS[ptype]) == set(idp.TYPE_FIELDS[ptype]), ptype
+    assert set(fake.SAML_FIELDS) == set(idp.SAML_FIELDS)
+    assert fake.BASE == idp.API_BASE
