@@ -85,6 +85,7 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider
     write_backup,
 )
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_input import (
+    given_org_short_name,
     label as provider_label,
 )
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_read import (
@@ -131,7 +132,7 @@ class Change:
                     'read_back', 'organization', 'service_provider', 'providers'):
             if self.result.get(key) not in (None, [], {}) or key in ('rolled_back',):
                 fields[key] = self.result.get(key)
-        if 'organization' not in fields and (self.run._org is not None or self.params.get('org_short_name')):
+        if 'organization' not in fields and (self.run._org is not None or given_org_short_name(self.params)):
             fields['organization'] = dict(self.run.organization())   # no request: read before, or given
         return fields
 
@@ -408,7 +409,7 @@ class Change:
                 (self.after_obj or end_state) if self.changed and ctx.check_mode else end_state)
         if overview is not None:
             result['providers'] = overview
-        if run._org is not None or self.params.get('org_short_name') or org_before is not None:
+        if run._org is not None or given_org_short_name(self.params) or org_before is not None:
             result['organization'] = dict(run.organization())  # no request: read above, or given
         elif getattr(self, 'client_org', None):
             result['organization'] = dict(self.client_org)  # from the preserved clients' probe: no request
@@ -424,7 +425,7 @@ class Change:
         if obj is None or self.ptype == 'purecloud':
             return None
         run = self.run
-        short = self.params.get('org_short_name') or (run._org or {}).get('short_name')
+        short = given_org_short_name(self.params) or (run._org or {}).get('short_name')
         for entry in ([] if short else (self.result.get('clients_before') or {}).get('report') or []):
             org = entry.get('organization') or {}
             if org.get('short_name'):

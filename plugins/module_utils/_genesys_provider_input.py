@@ -60,8 +60,19 @@ def label(ptype, params, current=None):
     return ptype
 
 
+def given_org_short_name(params):
+    """The org short name the task gives: org_short_name, else the saml2_bearer grant's org_name (the same fact:
+    thirdPartyOrgName); None when neither is set (then it is read, when needed, with GET /organizations/me)."""
+    return params.get('org_short_name') or params.get('org_name') or None
+
+
 def check_inputs(params):
     """The checks of the task's own values that need no request (raise GenesysModuleFail)."""
+    short, org_name = params.get('org_short_name'), params.get('org_name')
+    if short and org_name and short != org_name:
+        raise GenesysModuleFail('org_short_name %r and org_name %r differ, but both are the org short name '
+                                '(thirdPartyOrgName) of the one org this task manages. Give them the same value, or '
+                                'set only one.' % (short, org_name))
     for option in ('backup_dir', 'lock_dir', 'restore_from'):
         value = params.get(option)
         if isinstance(value, str) and '\x00' in value:

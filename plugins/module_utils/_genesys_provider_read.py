@@ -37,6 +37,9 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_backup import (
     DEFAULT_BACKUP_DIR,
 )
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_input import (
+    given_org_short_name,
+)
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_txn import (
     ABANDONED,
     JOURNAL_SUFFIX,
@@ -125,7 +128,7 @@ class Reader:
         if full and self._org is not None and not self._org.get('id'):
             self._org = None
         if self._org is None:
-            short = self.params.get('org_short_name') if not full else None
+            short = given_org_short_name(self.params) if not full else None
             if short:
                 self._org = dict(short_name=short, id=None, name=None)
             else:

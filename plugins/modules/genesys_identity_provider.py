@@ -268,6 +268,9 @@ options:
       - When not set, it is read with C(GET /api/v2/organizations/me), but only when needed - for a backup file,
         or when the run changes the provider (that is when the IdP admin needs the values). A run that
         changes nothing then returns C(null) for it, saving one request per org.
+      - The same fact as O(org_name) of the V(saml2_bearer) grant - when only O(org_name) is set, it serves as the
+        org short name too (no lookup); when both are set they must be equal, else the task fails before any
+        request.
     type: str
   list_providers:
     description:
@@ -749,6 +752,13 @@ existed:
   description: Whether the provider existed before the task (null when the task failed before reading it).
   returned: always
   type: bool
+proposed:
+  description:
+    - The sanitised provider as the task plans to leave it (the same as C(diff.after)); V({}) when nothing has to
+      change or the provider is deleted. With RV(existed) and RV(end_state) it follows the existing / proposed / end
+      state model of community.general's keycloak modules.
+  returned: always
+  type: dict
 verified:
   description:
     - Whether the provider as read back after the write holds every value of the task (RV(not_kept) empty)
