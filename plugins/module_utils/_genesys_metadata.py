@@ -32,47 +32,37 @@ import re
 import socket
 import threading
 import time
-
-DEFUSEDXML_IMPORT_ERROR = None
-try:
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import ParseError as _XMLParseError
-    from defusedxml.ElementTree import fromstring as _defused_fromstring
-    HAS_DEFUSEDXML = True
-except ImportError as _exc:  # pragma: no cover - depends on the host
-    DefusedXmlException = _XMLParseError = _defused_fromstring = None
-    HAS_DEFUSEDXML = False
-    DEFUSEDXML_IMPORT_ERROR = _exc
+import importlib.util
 
 from ansible.module_utils.six.moves.urllib.parse import unquote, urljoin, urlparse
-from ansible.module_utils.urls import open_url
 
-try:
-    from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-except ImportError:  # pragma: no cover
-    from urllib.error import HTTPError, URLError
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_options import (
+    BINDING_POST,
+    BINDING_REDIRECT,
+    binding_urn,
+)
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_transport import (
+    GenesysError,
+    Transport,
+    UrlProblem,
+    _first_line,
+    check_https_url,
+)
+
+# defusedxml is imported when a document is parsed (a converged run without idp_metadata never needs it: every
+# forked worker of a fleet run would pay for the import); whether it is installed is known without importing it
+HAS_DEFUSEDXML = importlib.util.find_spec('defusedxml') is not None
 
 MD_NS = 'urn:oasis:names:tc:SAML:2.0:metadata'
 DS_NS = 'http://www.w3.org/2000/09/xmldsig#'
 
-BINDING_POST = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST'
-BINDING_REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect'
+# the SAML bindings: the one table of _genesys_provider_options
 SUPPORTED_BINDINGS = (BINDING_POST, BINDING_REDIRECT)
-
-_BINDING_ALIASES = {
-    'http-post': BINDING_POST,
-    'http post': BINDING_POST,
-    'post': BINDING_POST,
-    BINDING_POST.lower(): BINDING_POST,
-    'http-redirect': BINDING_REDIRECT,
-    'http redirect': BINDING_REDIRECT,
-    'redirect': BINDING_REDIRECT,
-    BINDING_REDIRECT.lower(): BINDING_REDIRECT,
-}
 
 # Limits: metadata of one IdP is a few KB; federation aggregates can be MBs.
 MAX_METADATA_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 5
+METADATA_AGENT = 'genesyscloud.sso metadata import'
 READ_CHUNK = 64 * 1024
 # Seconds the caller waits past the deadline for the download thread to notice it (it checks between reads).
 DEADLINE_GRACE = 0.5
@@ -167,37 +157,32 @@ def check_metadata_url(url, what='metadata URL'):
     authority (``https://[::1/x``, a bad port), another scheme (``http:``, ``javascript:``, ``file:``...), no
     host.  Messages show the URL with its password masked.
     """
-    if not isinstance(url, str) or not url.strip():
-        raise MetadataError('the {0} is empty: give the https:// URL of the IdP metadata'.format(what))
-    url = url.strip()
-    found = _BAD_URL_CHAR_RE.search(url)
-    if found:
-        raise MetadataError(
-            'refusing the {0} {1}: it contains {2} (U+{3:04X}) at position {4}; an https:// URL has no spaces or '
-            'control characters (percent-encode them, e.g. %20)'.format(
-                what, show_url(url), 'a space' if found.group() == ' ' else 'a control character',
-                ord(found.group()), found.start() + 1))
     try:
-        parsed = urlparse(url)
-        host = parsed.hostname
-        parsed.port  # pylint: disable=pointless-statement  # raises ValueError for a bad port
-    except ValueError as exc:
-        raise MetadataError('refusing the {0} {1}: it is not a valid https:// URL ({2})'.format(
-            what, show_url(url), exc))
-    if parsed.scheme.lower() != 'https' or not host:
+        return check_https_url(url, userinfo=True)
+    except UrlProblem as problem:
+        if problem.kind == 'empty':
+            raise MetadataError('the {0} is empty: give the https:// URL of the IdP metadata'.format(what))
+        if problem.kind == 'char':
+            raise MetadataError(
+                'refusing the {0} {1}: it contains {2} (U+{3:04X}) at position {4}; an https:// URL has no spaces or '
+                'control characters (percent-encode them, e.g. %20)'.format(
+                    what, show_url(problem.url), 'a space' if problem.char == ' ' else 'a control character',
+                    ord(problem.char), problem.position))
+        if problem.kind == 'authority':
+            raise MetadataError('refusing the {0} {1}: it is not a valid https:// URL ({2})'.format(
+                what, show_url(problem.url), problem.detail))
         raise MetadataError(
             'refusing to fetch IdP metadata from {0} {1}: only https:// URLs with a host are allowed, because the '
-            'metadata carries the certificates that sign-ins are verified with'.format(what, show_url(url)))
-    return url
+            'metadata carries the certificates that sign-ins are verified with'.format(what, show_url(problem.url)))
 
 
 def normalize_binding(value):
     """Return the URN for ``value`` (URN, ``HTTP-POST``, ``HTTP-Redirect``...), or None for None."""
     if value is None or value == '':
         return None
-    key = ' '.join(str(value).strip().split()).lower()
-    if key in _BINDING_ALIASES:
-        return _BINDING_ALIASES[key]
+    urn = binding_urn(value)
+    if urn is not None:
+        return urn
     raise MetadataError(
         'unsupported SSO binding {0!r}: use HTTP-POST or HTTP-Redirect (or their URNs {1}, {2})'.format(
             value, BINDING_POST, BINDING_REDIRECT))
@@ -216,12 +201,15 @@ def _local_name(tag):
 
 
 def _parse_xml(xml):
-    if not HAS_DEFUSEDXML:
+    try:
+        from defusedxml import DefusedXmlException
+        from defusedxml.ElementTree import ParseError as _XMLParseError
+        from defusedxml.ElementTree import fromstring as _defused_fromstring
+    except ImportError as exc:  # pragma: no cover - depends on the host
         raise MetadataError('the "defusedxml" Python library is required to read SAML metadata ({0}): install the '
                             "collection's requirements: pip install -r requirements.txt (requests, cryptography, "
                             'defusedxml), with the pip of the Python that runs Ansible; the file is at the root of the '
-                            'installed collection (ansible_collections/genesyscloud/sso/requirements.txt)'.format(
-                                DEFUSEDXML_IMPORT_ERROR))
+                            'installed collection (ansible_collections/genesyscloud/sso/requirements.txt)'.format(exc))
     if xml is None:
         raise MetadataError('the metadata document is empty')
     if isinstance(xml, bytearray):
@@ -518,8 +506,8 @@ def _deadline_error(url, timeout):
 
 
 def _response_socket(response):
-    """The socket under an http.client response (best effort: None when it cannot be found)."""
-    for path in (('fp', 'raw', '_sock'), ('fp', 'fp', 'raw', '_sock')):
+    """The socket under a requests response (best effort: None when it cannot be found)."""
+    for path in (('raw', '_fp', 'fp', 'raw', '_sock'), ('raw', '_fp', 'fp', 'fp', 'raw', '_sock')):
         obj = response
         for attr in path:
             obj = getattr(obj, attr, None)
@@ -535,8 +523,9 @@ class _Download(object):
 
     def __init__(self, url, ca_path, validate_certs, timeout, max_bytes):
         self.url = url
-        self.ca_path = ca_path
-        self.validate_certs = validate_certs
+        # the transport of every request (one session, TLS settings); the TLS warning is the caller's
+        # (tls_off_warning), the deadline and the redirect checks are this download's
+        self.transport = Transport(dict(validate_certs=validate_certs, ca_path=ca_path, timeout=timeout, retries=0))
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.deadline = time.monotonic() + timeout
@@ -567,7 +556,10 @@ class _Download(object):
 
     def run(self):
         try:
-            self.result = self._download()
+            try:
+                self.result = self._download()
+            finally:
+                self.transport.close()
         except MetadataError as exc:
             self.error = exc
         except Exception as exc:  # pylint: disable=broad-except  # reported as a clean error by the caller
@@ -577,60 +569,54 @@ class _Download(object):
     def _open(self, current):
         self.check_time(current)
         try:
-            response = open_url(
+            response = self.transport.open_stream(
                 current,
-                method='GET',
-                headers={'Accept': 'application/samlmetadata+xml, application/xml, text/xml;q=0.9, */*;q=0.1'},
-                validate_certs=self.validate_certs,
-                ca_path=self.ca_path,
-                timeout=max(0.05, self.remaining()),
-                follow_redirects='none',
-                http_agent='genesyscloud.sso metadata import',
-            )
-        except HTTPError as exc:
-            if exc.code in (301, 302, 303, 307, 308):
-                location = exc.headers.get('Location') if exc.headers else None
-                if not location:
-                    raise MetadataError('fetching IdP metadata from {0} failed: HTTP {1} redirect without a Location'.format(
-                        show_url(current), exc.code))
-                try:
-                    target = urljoin(current, location)
-                except ValueError as err:
-                    raise MetadataError('fetching IdP metadata from {0} failed: HTTP {1} redirect to an invalid URL '
-                                        '{2} ({3})'.format(show_url(current), exc.code, show_url(location), err))
-                return None, check_metadata_url(target, what='redirect target')
-            raise MetadataError('fetching IdP metadata from {0} failed: HTTP {1} {2}'.format(
-                show_url(current), exc.code, exc.reason))
-        except URLError as exc:
+                headers={'Accept': 'application/samlmetadata+xml, application/xml, text/xml;q=0.9, */*;q=0.1',
+                         'User-Agent': METADATA_AGENT},
+                timeout=max(0.05, self.remaining()))
+        except Exception as exc:  # pylint: disable=broad-except  # requests' transport errors, worded here
             self.check_time(current)
-            reason = str(getattr(exc, 'reason', exc))
+            reason = _first_line(exc)
             hint = ''
             if 'CERTIFICATE_VERIFY_FAILED' in reason or 'certificate verify failed' in reason:
                 hint = '; the server certificate is not trusted: give the CA bundle that signed it with ca_path'
             raise MetadataError('fetching IdP metadata from {0} failed: {1}{2}'.format(show_url(current), reason, hint))
-        except (IOError, OSError, ValueError) as exc:
-            self.check_time(current)
-            raise MetadataError('fetching IdP metadata from {0} failed: {1}'.format(show_url(current), exc))
+        if response.status_code in (301, 302, 303, 307, 308):
+            location = response.headers.get('Location')
+            response.close()
+            if not location:
+                raise MetadataError('fetching IdP metadata from {0} failed: HTTP {1} redirect without a Location'.format(
+                    show_url(current), response.status_code))
+            try:
+                target = urljoin(current, location)
+            except ValueError as err:
+                raise MetadataError('fetching IdP metadata from {0} failed: HTTP {1} redirect to an invalid URL '
+                                    '{2} ({3})'.format(show_url(current), response.status_code, show_url(location), err))
+            return None, check_metadata_url(target, what='redirect target')
+        if response.status_code >= 300:
+            response.close()
+            raise MetadataError('fetching IdP metadata from {0} failed: HTTP {1} {2}'.format(
+                show_url(current), response.status_code, response.reason))
         return response, None
 
     def _read_body(self, response, current):
-        status = response.getcode()
-        if status is not None and status >= 300:
-            raise MetadataError('fetching IdP metadata from {0} failed: HTTP {1}'.format(show_url(current), status))
-        length = response.headers.get('Content-Length') if getattr(response, 'headers', None) is not None else None
+        length = response.headers.get('Content-Length')
         if length and length.strip().isdigit() and int(length) > self.max_bytes:
             raise MetadataError('the IdP metadata at {0} is larger than {1} bytes; refusing it'.format(
                 show_url(current), self.max_bytes))
-        read = getattr(response, 'read1', None) or response.read
+        raw = response.raw
+        # read1: what has arrived (the deadline is checked between reads); content codings (gzip) decoded, so the
+        # cap holds for the document itself
+        read = getattr(raw, 'read1', None) or raw.read
         chunks = []
         total = 0
         while True:
             self.check_time(current)
             try:
-                chunk = read(min(READ_CHUNK, self.max_bytes + 1 - total))
-            except (IOError, OSError, ValueError) as exc:
+                chunk = read(min(READ_CHUNK, self.max_bytes + 1 - total), decode_content=True)
+            except Exception as exc:  # pylint: disable=broad-except  # socket, urllib3 and decoding errors
                 self.check_time(current)
-                raise MetadataError('reading IdP metadata from {0} failed: {1}'.format(show_url(current), exc))
+                raise MetadataError('reading IdP metadata from {0} failed: {1}'.format(show_url(current), _first_line(exc)))
             if not chunk:
                 break
             chunks.append(chunk)
@@ -693,7 +679,10 @@ def fetch_idp_metadata(url, ca_path=None, validate_certs=True, timeout=30, max_b
         raise MetadataError('the metadata download timeout {0!r} is not a number of seconds'.format(timeout))
     if timeout <= 0:
         timeout = 30.0
-    download = _Download(url, ca_path, validate_certs, timeout, max_bytes)
+    try:
+        download = _Download(url, ca_path, validate_certs, timeout, max_bytes)
+    except GenesysError as exc:  # requests missing, a timeout out of range
+        raise MetadataError('fetching IdP metadata from {0} failed: {1}'.format(show_url(url), exc.describe()))
     worker = threading.Thread(target=download.run, name='genesyscloud-sso-metadata-download')
     worker.daemon = True   # a thread stuck in a connect/header read past the deadline never blocks the exit
     worker.start()

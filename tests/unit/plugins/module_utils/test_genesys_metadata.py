@@ -529,14 +529,19 @@ def test_nested_entities_descriptor_and_signature_cert_ignored():
 
 # ---------------------------------------------------------------- fetch
 
-
-def test_fetch_refuses_http_without_connecting(monkeypatch):
-    from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_metadata
+def _no_connection(monkeypatch):
+    """Any request of the transport (the one HTTP stack, metadata downloads included) fails the test."""
+    import requests
 
     def boom(*args, **kwargs):
         raise AssertionError('no request may be sent')
 
-    monkeypatch.setattr(_genesys_metadata, 'open_url', boom)
+    monkeypatch.setattr(requests.Session, 'request', boom)
+    monkeypatch.setattr(requests.Session, 'send', boom)
+
+
+def test_fetch_refuses_http_without_connecting(monkeypatch):
+    _no_connection(monkeypatch)
     for url in ('http://idp.example/metadata', 'ftp://idp.example/m.xml', 'file:///etc/passwd', 'https://', '', 'idp.example/m'):
         with pytest.raises(MetadataError, match='https|empty'):
             fetch_idp_metadata(url)
@@ -738,15 +743,6 @@ def test_url_secrets_and_show_url():
     assert url_secrets('https://user@idp.example/m') == [] and url_secrets('https://idp.example/m') == []
     assert show_url('https://u:pw-secret@idp.example/a b') == repr('https://u:***@idp.example/a b')
     assert 'pw-secret' not in show_url('https://u:pw-secret@idp.example/\x00')
-
-
-def _no_connection(monkeypatch):
-    from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_metadata
-
-    def boom(*args, **kwargs):
-        raise AssertionError('no request may be sent')
-
-    monkeypatch.setattr(_genesys_metadata, 'open_url', boom)
 
 
 @pytest.mark.parametrize('url, message', [
