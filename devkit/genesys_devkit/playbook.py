@@ -95,8 +95,8 @@ def parse_recap(text):
 
 def recap_totals(stats):
     """Totals over the hosts of per-host ``stats``: hosts, ok, changed, failed, unreachable, skipped, rescued,
-    ignored, changed_hosts, failed_hosts and (with hosts) tasks_per_host: every task Ansible ran or skipped for
-    a host (each costs a worker fork)."""
+    ignored, changed_hosts, failed_hosts and (with hosts) tasks_per_host: every task result Ansible gave a host
+    (ran, skipped or rescued: each costs a worker fork), to two digits."""
     totals = dict(hosts=len(stats), ok=0, changed=0, failed=0, unreachable=0, skipped=0, rescued=0, ignored=0,
                   changed_hosts=0, failed_hosts=0)
     for host_stats in stats.values():
@@ -105,8 +105,9 @@ def recap_totals(stats):
         totals['changed_hosts'] += 1 if host_stats.get('changed') else 0
         totals['failed_hosts'] += 1 if host_stats.get('failures') or host_stats.get('unreachable') else 0
     if totals['hosts']:
-        done = totals['ok'] + totals['failed'] + totals['skipped'] + totals['unreachable']
-        totals['tasks_per_host'] = round(done / float(totals['hosts']), 1)
+        # a task failed inside a block with a rescue counts as ``rescued`` instead of ``failed`` (ansible-core 2.19)
+        done = totals['ok'] + totals['failed'] + totals['skipped'] + totals['unreachable'] + totals['rescued']
+        totals['tasks_per_host'] = round(done / float(totals['hosts']), 2)
     return totals
 
 

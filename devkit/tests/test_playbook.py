@@ -35,8 +35,11 @@ def test_parse_recap_and_totals():
     assert stats['org-0002'] == dict(ok=3, changed=0, unreachable=1, failures=2, skipped=1, rescued=1, ignored=1)
     totals = playbook.recap_totals(stats)
     assert totals == dict(hosts=2, ok=8, changed=1, failed=2, unreachable=1, skipped=7, rescued=1, ignored=1,
-                          changed_hosts=1, failed_hosts=1, tasks_per_host=9.0)
+                          changed_hosts=1, failed_hosts=1, tasks_per_host=9.5)
     assert playbook.parse_recap('no recap here') == {} and playbook.recap_totals({})['hosts'] == 0
+    one = dict(ok=1, changed=0, unreachable=0, failures=0, skipped=0, rescued=0, ignored=0)
+    assert playbook.recap_totals(dict(('h%d' % i, one) for i in range(3)))['tasks_per_host'] == 1.0
+    assert playbook.recap_totals({'a': dict(one, ok=2), 'b': one, 'c': one})['tasks_per_host'] == 1.33
 
 
 def test_private_files_and_inputs(tmp_path):
