@@ -1,40 +1,38 @@
-"""Plumbing of the benchmark: emulator process, seed, inventories, timed runs.
+"""Plumbing of the benchmark that is the benchmark's own: the code snapshot, the bench seed and inventories, the
+request-log counts, machine info.  Everything generic comes from the dev kit (``devkit/genesys_devkit``):
+paths, the collections link, the Ansible environment, the timed runner (``playbook.run_command``), the PLAY RECAP
+parser, the emulator launcher, seeds and certificates.
 
-Not collection content (the collection artifact ignores ``bench/``).  Every
-process started here is ended by its PID (``EmulatorProcess.stop``,
-``run_timed`` kills the process group it created on timeout).
+Not collection content (the collection artifact ignores ``bench/``).  Every process started here is ended by its
+PID (the kit's emulator ``stop``; ``run_command`` kills the process group it created on timeout).
 """
 
-import base64
 import datetime
-import json
 import os
 import platform
-import signal
-import ssl
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 
 import yaml
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VENV_BIN = os.path.join(REPO, '.venv', 'bin')
-PYTHON = os.path.join(VENV_BIN, 'python')
-ANSIBLE_PLAYBOOK = os.path.join(VENV_BIN, 'ansible-playbook')
-COLLECTIONS_DIR = os.path.join(REPO, '.collections')
-BENCH_DIR = os.path.join(REPO, 'bench')
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(BENCH_DIR), 'devkit'))
+
+from genesys_devkit import ansible_env as kit_env  # noqa: E402  (devkit/ is not installed)
+from genesys_devkit import certs, emulator, paths, playbook, seeds  # noqa: E402
+from genesys_devkit.collections import ensure_collections_link  # noqa: E402,F401  (run.py uses it from here)
+
+REPO = paths.REPO
+PYTHON = paths.PYTHON
+ANSIBLE_PLAYBOOK = os.path.join(paths.BIN, 'ansible-playbook')
 PEERS_DIR = os.path.join(BENCH_DIR, 'peers')
 
 PROVIDER_TYPE = 'okta'
-WRITE_METHODS = ('PUT', 'POST', 'DELETE', 'PATCH')
 
 
 # The code under test: by default the working tree; ``snapshot()`` switches to a frozen copy so that
 # edits made by others during a long benchmark cannot mix two versions into one measurement.
-CODE = dict(collections_path=COLLECTIONS_DIR, collection_root=REPO, emulator_path=os.path.join(REPO, 'emulator'))
+CODE = dict(collections_path=paths.COLLECTIONS, collection_root=REPO, emulator_path=paths.EMULATOR_DIR)
 SNAPSHOT_ITEMS = ('galaxy.yml', 'meta', 'plugins', 'roles', 'playbooks')
 
 
@@ -87,67 +85,41 @@ def code_version():
     return dict(commit=git('rev-parse', 'HEAD'), uncommitted_files=len(dirty.splitlines()) if dirty else 0)
 
 
-def ensure_collections_link():
-    """``.collections/ansible_collections/genesyscloud/sso -> ../../..`` (architecture.md)."""
-    ns_dir = os.path.join(COLLECTIONS_DIR, 'ansible_collections', 'genesyscloud')
-    link = os.path.join(ns_dir, 'sso')
-    if os.path.islink(link) or os.path.exists(link):
-        return
-    os.makedirs(ns_dir, exist_ok=True)
-    os.symlink('../../..', link)
-
-
 # --------------------------------------------------------------------------- seed
 
 def make_certificate_b64():
-    """A self-signed RSA certificate (bare base64 DER) valid for two years."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'bench-idp.example')])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=730))
-            .sign(key, hashes.SHA256()))
-    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode('ascii')
+    """A self-signed RSA certificate (bare base64 DER) valid for two years (the dev kit's factory)."""
+    return certs.make_certificate('bench-idp.example', key_type='rsa', days=730).b64
 
 
 def org_name(i):
     return 'org-%04d' % i
 
 
+def credentials(name):
+    """Credentials of an org of the bench seed (fake values of a local emulator)."""
+    return dict(name=name, admin_id='%s-admin' % name, admin_secret='%s-admin-secret' % name,
+                bot_id='%s-bot' % name, bot_secret='%s-bot-secret' % name)
+
+
 def org_credentials(i):
-    """Credentials of org i in the bench seed (fake values of a local emulator)."""
-    name = org_name(i)
-    return dict(
-        name=name,
-        admin_id='%s-admin' % name, admin_secret='%s-admin-secret' % name,
-        bot_id='%s-bot' % name, bot_secret='%s-bot-secret' % name,
-    )
+    return credentials(org_name(i))
+
+
+BOT_PERMISSIONS = ('routing:queue:view', 'analytics:conversationDetail:view')
+
+
+def bench_org(name):
+    """One org of the bench seed: an admin client (``*``) and a preserved bot client."""
+    c = credentials(name)
+    return seeds.org_seed(name, clients=[
+        seeds.client(c['admin_id'], c['admin_secret'], name='SSO automation'),
+        seeds.client(c['bot_id'], c['bot_secret'], name='Routing bot', permissions=BOT_PERMISSIONS)])
 
 
 def write_seed(path, count):
-    """Seed file in the documented format (architecture.md): an admin and a preserved bot per org."""
-    orgs = []
-    for i in range(1, count + 1):
-        c = org_credentials(i)
-        orgs.append(dict(
-            name=c['name'], region='us-east-1',
-            clients=[
-                dict(id=c['admin_id'], secret=c['admin_secret'], name='SSO automation',
-                     grant_type='CLIENT-CREDENTIALS', state='active', permissions=['*']),
-                dict(id=c['bot_id'], secret=c['bot_secret'], name='Routing bot',
-                     grant_type='CLIENT-CREDENTIALS', state='active',
-                     permissions=['routing:queue:view', 'analytics:conversationDetail:view']),
-            ],
-        ))
-    with open(path, 'w') as f:
-        json.dump(dict(orgs=orgs), f)
+    """Seed file (the dev kit's format and writer) of orgs 1..count."""
+    return seeds.write_seed(path, seeds.fleet_seed([org_name(i) for i in range(1, count + 1)], make_org=bench_org))
 
 
 def desired_provider(i, cert_b64):
@@ -187,136 +159,16 @@ def write_inventory(path, count, endpoint, cert_b64, orgs=None, extra_vars=None)
         yaml.safe_dump(inventory, f, default_flow_style=False, sort_keys=False)
 
 
-def read_inventory(path):
-    """Hosts of an inventory written by write_inventory: list of merged variable dicts."""
-    with open(path) as f:
-        inventory = yaml.safe_load(f)
-    group = inventory['all']
-    common = group.get('vars') or {}
-    hosts = dict(group.get('hosts') or {})
-    for child in (group.get('children') or {}).values():
-        hosts.update((child or {}).get('hosts') or {})
-    orgs = []
-    for name, host_vars in hosts.items():
-        org = dict(common)
-        org.update(host_vars or {})
-        org['inventory_hostname'] = name
-        orgs.append(org)
-    return orgs
-
-
 # ----------------------------------------------------------------------- emulator
 
-class EmulatorProcess:
-    """``python -m genesys_emulator`` (architecture.md contract), stopped by PID."""
+def start_emulator(state_dir, seed, latency_ms=0, lifetime_seconds=3600):
+    """The dev kit's emulator of the code under test (``CODE['emulator_path']``: the frozen copy), started.
 
-    def __init__(self, state_dir, seed, latency_ms=0, log_path=None, lifetime_seconds=3600):
-        self.lifetime_seconds = lifetime_seconds
-        self.state_dir = state_dir
-        self.seed = seed
-        self.latency_ms = latency_ms
-        self.log_path = log_path or os.path.join(state_dir, 'emulator.log')
-        self.proc = None
-        self.endpoint = None
-        self._ctx = None
-
-    def start(self, timeout=60):
-        os.makedirs(self.state_dir, exist_ok=True)
-        endpoint_file = os.path.join(self.state_dir, 'endpoint.json')
-        if os.path.exists(endpoint_file):
-            os.unlink(endpoint_file)
-        env = dict(os.environ)
-        env['PYTHONPATH'] = CODE['emulator_path'] + (
-            os.pathsep + env['PYTHONPATH'] if env.get('PYTHONPATH') else '')
-        cmd = [PYTHON, '-m', 'genesys_emulator', '--state-dir', self.state_dir, '--port', '0',
-               '--seed', self.seed, '--latency-ms', str(self.latency_ms),
-               # a safety net: it exits by itself even if this process is killed
-               '--lifetime-seconds', str(self.lifetime_seconds)]
-        log = open(self.log_path, 'ab')
-        try:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env=env)
-        finally:
-            log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError('emulator exited with %s; see %s' % (self.proc.returncode, self.log_path))
-            if os.path.exists(endpoint_file):
-                try:
-                    with open(endpoint_file) as f:
-                        self.endpoint = json.load(f)
-                    break
-                except ValueError:
-                    pass  # being written
-            time.sleep(0.1)
-        else:
-            self.stop()
-            raise RuntimeError('emulator not ready after %ss; see %s' % (timeout, self.log_path))
-        self._ctx = ssl.create_default_context(cafile=self.endpoint['ca_path'])
-        return self.endpoint
-
-    def stop(self):
-        if self.proc is None:
-            return
-        pids = [self.proc.pid]
-        if self.endpoint and self.endpoint.get('pid') and self.endpoint['pid'] != self.proc.pid:
-            pids.append(int(self.endpoint['pid']))
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            self.proc.wait(timeout=10)
-        self.proc = None
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    # control endpoints (no auth, loopback)
-    def control(self, method, path, body=None, timeout=60):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.endpoint['url'] + path, data=data, method=method,
-                                     headers={'Content-Type': 'application/json'} if data else {})
-        with urllib.request.urlopen(req, context=self._ctx, timeout=timeout) as resp:
-            raw = resp.read()
-        return json.loads(raw) if raw.strip() else None
-
-    def reset(self):
-        self.control('POST', '/_emulator/reset')
-
-    def clear_log(self):
-        self.control('DELETE', '/_emulator/requests')
-
-    def requests(self, org=None):
-        path = '/_emulator/requests'
-        if org:
-            path += '?org=' + urllib.request.quote(org)
-        data = self.control('GET', path)
-        if isinstance(data, dict):  # tolerate an envelope
-            data = data.get('requests', data.get('entities', []))
-        return [r for r in data if not str(r.get('path', '')).startswith('/_emulator')]
-
-    def cpu_seconds(self):
-        """user+system CPU of the emulator process so far (from /proc)."""
-        try:
-            with open('/proc/%d/stat' % self.proc.pid) as f:
-                fields = f.read().rsplit(')', 1)[1].split()
-            ticks = os.sysconf('SC_CLK_TCK')
-            return (int(fields[11]) + int(fields[12])) / float(ticks)
-        except (OSError, IndexError, ValueError):
-            return None
+    It has ``endpoint``, ``reset()``, ``clear_requests()``, ``requests(org=)``, ``cpu_seconds()``, ``stop()``;
+    its log is ``state_dir/emulator.log``."""
+    cls = emulator.emulator_class(CODE['emulator_path'])
+    return cls(seed=seed, state_dir=state_dir, latency_ms=latency_ms, lifetime_seconds=lifetime_seconds,
+               start_timeout=60).start()
 
 
 def summarise_log(entries):
@@ -325,8 +177,7 @@ def summarise_log(entries):
     for e in entries:
         key = '%s %s' % (e.get('method'), e.get('path'))
         per[key] = per.get(key, 0) + 1
-    writes = sum(1 for e in entries if e.get('method') in WRITE_METHODS
-                 and str(e.get('path', '')).startswith('/api/'))
+    writes = len(emulator.write_requests(entries))
     tokens = sum(1 for e in entries if str(e.get('path', '')).startswith('/oauth/token'))
     errors = sum(1 for e in entries if int(e.get('status') or 0) >= 400)
     return dict(total=len(entries), writes=writes, tokens=tokens, errors=errors, per_endpoint=per)
@@ -335,78 +186,25 @@ def summarise_log(entries):
 # --------------------------------------------------------------------- timed runs
 
 def ansible_env(extra=None):
-    env = dict(os.environ)
-    env.update(
-        ANSIBLE_COLLECTIONS_PATH=CODE['collections_path'],
-        ANSIBLE_RETRY_FILES_ENABLED='False',
-        ANSIBLE_HOST_KEY_CHECKING='False',
-        ANSIBLE_NOCOLOR='1',
-        ANSIBLE_FORCE_COLOR='0',
-        ANSIBLE_DEPRECATION_WARNINGS='False',
-        ANSIBLE_LOCALHOST_WARNING='False',
-    )
-    env.pop('ANSIBLE_CONFIG', None)
-    if extra:
-        env.update(extra)
-    return env
+    """The dev kit's Ansible environment for the code under test (the snapshot's collections and emulator)."""
+    return kit_env.ansible_env(extra, collections_path=CODE['collections_path'], emulator_path=CODE['emulator_path'])
 
 
 def run_timed(cmd, log_path, env=None, timeout=900, cwd=None):
-    """Run cmd, output to log_path; return dict(rc, wall, cpu) with cpu = user+sys of it and its children."""
-    with open(log_path, 'wb') as log:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd or REPO,
-                                start_new_session=True)
-        deadline = time.monotonic() + timeout
-        status = rusage = None
-        try:
-            while True:
-                pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
-                if pid:
-                    break
-                if time.monotonic() > deadline:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    pid, status, rusage = os.wait4(proc.pid, 0)
-                    break
-                time.sleep(0.02)
-        except BaseException:
-            # interrupted: end the process group this call started, then re-raise
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-                os.wait4(proc.pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
-            proc.returncode = -9
-            raise
-        wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    timed_out = time.monotonic() > deadline
-    return dict(rc=proc.returncode if not timed_out else -9, wall=wall,
-                cpu=rusage.ru_utime + rusage.ru_stime, timed_out=timed_out, log=log_path)
+    """``playbook.run_command`` of the dev kit (own process group, wait4 CPU of the tree, killed on timeout),
+    output to log_path; returns dict(rc, wall, cpu, timed_out, log)."""
+    res = playbook.run_command(cmd, log_path, env=env, cwd=cwd or REPO, timeout=timeout)
+    return dict(rc=res['rc'], wall=res['elapsed'], cpu=res['cpu'], timed_out=res['timed_out'], log=log_path)
 
 
 def parse_recap(log_path):
-    """PLAY RECAP totals of an ansible-playbook log: hosts, ok, changed, failed, unreachable."""
-    totals = dict(hosts=0, ok=0, changed=0, failed=0, unreachable=0, skipped=0, rescued=0, ignored=0,
-                  changed_hosts=0, failed_hosts=0)
-    in_recap = False
+    """PLAY RECAP totals of an ansible-playbook log (the dev kit's parser): hosts, ok, changed, failed, skipped,
+    rescued, ..., tasks_per_host (every task result per host, skipped included)."""
     with open(log_path, errors='replace') as f:
-        for line in f:
-            if line.startswith('PLAY RECAP'):
-                in_recap = True
-                continue
-            if in_recap and ' : ' in line and 'ok=' in line:
-                totals['hosts'] += 1
-                fields = dict(p.split('=', 1) for p in line.split(' : ', 1)[1].split() if '=' in p)
-                for k in ('ok', 'changed', 'failed', 'unreachable', 'skipped', 'rescued', 'ignored'):
-                    totals[k] += int(fields.get(k, 0))
-                if int(fields.get('changed', 0)):
-                    totals['changed_hosts'] += 1
-                if int(fields.get('failed', 0)) or int(fields.get('unreachable', 0)):
-                    totals['failed_hosts'] += 1
-    if totals['hosts']:
-        # host-tasks per host: every task result Ansible counted for a host, ran or skipped (each costs a worker
-        # fork); a failure inside a block with rescue counts as 'rescued' instead of 'failed'; a loop counts once
+        totals = playbook.recap_totals(playbook.parse_recap(f.read()))
+    if totals.get('hosts') and totals.get('rescued'):
+        # a failure rescued by a block counts as 'rescued' only (ansible-core 2.19), so it is a host-task too;
+        # asked of the dev kit's recap_totals (requests-devkit.md), counted here until then
         totals['tasks_per_host'] = round((totals['ok'] + totals['failed'] + totals['skipped'] + totals['unreachable']
                                           + totals['rescued']) / float(totals['hosts']), 2)
     return totals
@@ -433,7 +231,7 @@ def machine_info():
     except OSError:
         pass
     try:
-        ansible_version = subprocess.run([os.path.join(VENV_BIN, 'python'), '-c',
+        ansible_version = subprocess.run([PYTHON, '-c',
                                           'import ansible.release as r; print(r.__version__)'],
                                          capture_output=True, text=True, timeout=30).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
@@ -468,12 +266,3 @@ def machine_info():
 
 def loadavg():
     return [round(x, 2) for x in os.getloadavg()]
-
-
-def urlopen_ok(url, ca_path, timeout=5):
-    try:
-        ctx = ssl.create_default_context(cafile=ca_path)
-        with urllib.request.urlopen(url, context=ctx, timeout=timeout):
-            return True
-    except (urllib.error.URLError, OSError):
-        return False

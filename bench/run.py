@@ -134,7 +134,7 @@ def bench_requests(emu, outdir, cert, failures):
     def one(tool, org_no, label, extra=()):
         inv = os.path.join(outdir, 'inv-req-%s-%s.yml' % (tool, label))
         write_subset_inventory(inv, [org_no], endpoint, cert, outdir)
-        emu.clear_log()
+        emu.clear_requests()
         res = run_tool(tool, inv, 1, os.path.join(outdir, 'req-%s-%s.log' % (tool, label)), extra)
         entries = emu.requests(org=harness.org_name(org_no))
         summary = harness.summarise_log(entries)
@@ -233,7 +233,7 @@ def bench_fleet(emu, outdir, cert, stages, failures, deadline, runs, skipped):
                 if scenario == 'fresh':
                     emu.reset()
                 else:
-                    emu.clear_log()
+                    emu.clear_requests()
                 t_forks = forks if tool not in UNFORKED else None
                 label = '%s-%d-f%s-%s-r%d' % (tool, size, t_forks or 0, scenario, rep)
                 load_before = harness.loadavg()
@@ -411,7 +411,7 @@ def bench_per_task(emu, outdir, cert, counts, reps, failures, deadline=None):
         name = '%s-%s-%d-r%d' % (module or 'baseline', variant, count, rep)
         pb = os.path.join(outdir, 'per-task-%s.yml' % name)
         write_per_task_playbook(pb, module, variant, count, endpoint, org_no, cert)
-        emu.clear_log()
+        emu.clear_requests()
         res = harness.run_timed([harness.ANSIBLE_PLAYBOOK, '-i', inv, pb],
                                 os.path.join(outdir, 'per-task-%s.log' % name),
                                 env=harness.ansible_env(), timeout=600)
@@ -564,9 +564,8 @@ def main(argv=None):
         if not {'requests', 'per-task'} <= args.skip:
             seed = os.path.join(workdir, 'seed-small.json')
             harness.write_seed(seed, SMALL_SEED_ORGS)
-            emu = harness.EmulatorProcess(os.path.join(workdir, 'emu-small'), seed, latency_ms=0,
-                                          lifetime_seconds=lifetime)
-            emu.start()
+            emu = harness.start_emulator(os.path.join(workdir, 'emu-small'), seed, latency_ms=0,
+                                         lifetime_seconds=lifetime)
             try:
                 if 'requests' not in args.skip:
                     print('\n[1/3] requests per org (emulator latency 0 ms)')
@@ -587,9 +586,8 @@ def main(argv=None):
                 ','.join(map(str, args.sizes)), args.latency_ms))
             seed = os.path.join(workdir, 'seed-fleet.json')
             harness.write_seed(seed, big_size)
-            emu = harness.EmulatorProcess(os.path.join(workdir, 'emu-fleet'), seed, latency_ms=args.latency_ms,
-                                          lifetime_seconds=lifetime)
-            emu.start()
+            emu = harness.start_emulator(os.path.join(workdir, 'emu-fleet'), seed, latency_ms=args.latency_ms,
+                                         lifetime_seconds=lifetime)
             runs, skipped = [], []
             results['fleet'] = dict(runs=runs, medians=[], ratios=[], skipped=skipped)
             try:

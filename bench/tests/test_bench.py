@@ -26,8 +26,7 @@ def emulator(tmp_path_factory):
     work = tmp_path_factory.mktemp('bench-peers')
     seed = str(work / 'seed.json')
     harness.write_seed(seed, 3)
-    emu = harness.EmulatorProcess(str(work / 'emu'), seed, latency_ms=0, lifetime_seconds=600)
-    emu.start()
+    emu = harness.start_emulator(str(work / 'emu'), seed, latency_ms=0, lifetime_seconds=600)
     try:
         inv = str(work / 'inv.yml')
         harness.write_inventory(inv, 3, emu.endpoint, harness.make_certificate_b64())
@@ -44,7 +43,7 @@ def test_peer_makes_its_request_list(emulator, tool, tmp_path):
         if scenario == 'fresh':
             emu.reset()
         else:
-            emu.clear_log()
+            emu.clear_requests()
         res = run.run_tool(tool, inv, 3, str(tmp_path / ('%s.log' % scenario)))
         assert res['rc'] == 0, harness.tail(res['log'])
         summary = json.loads(open(res['log']).read().strip().splitlines()[-1])
