@@ -276,6 +276,11 @@ def write_markdown(results, path, png_name):
                      s['latency_ms'], s['reps_small'], max(s['sizes']), s['reps_big'], max(s['sizes']),
                      s.get('uri_max_size') or 'any number of'))
         L.append('')
+        if fleet['medians'] and all(m['n'] == 1 for m in fleet['medians']):
+            L.append('Each point ran once, so the tools ran in one order (%s, fresh then converged for each): the '
+                     'order rotates only between repetitions (`--reps`, `--reps-big`).' % ', '.join(
+                         ['collection'] + [SHORT[p] for p in PEER_ORDER if p in (s.get('tools') or PEER_ORDER)]))
+            L.append('')
         if fleet.get('note'):
             L.append('**Note on this run:** ' + fleet['note'])
             L.append('')
