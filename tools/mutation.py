@@ -50,6 +50,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PKG = 'ansible_collections/genesyscloud/sso'
 MOD = 'ansible_collections.genesyscloud.sso.plugins.module_utils'
+MUTMUT = os.path.join(os.path.dirname(sys.executable), 'mutmut')
 
 # file -> (part, functions mutated, functions left out); fnmatch patterns on the function name (methods as
 # Class.method).  The core's metadata/certificate helpers are not safety code and are left out.
@@ -263,8 +264,11 @@ def export_tree(dest, ref, worktree, timeout_multiplier=3.0):
     return desc, failing
 
 
-def sandbox_env(dest):
+def sandbox_env(dest, mutants=False):
+    """Environment of the runs in the copy ``dest``; ``mutants``: Ansible finds the collection in mutmut's tree."""
     env = dict((k, v) for k, v in os.environ.items() if k not in ('PYTHONPATH', 'ANSIBLE_COLLECTIONS_PATHS'))
+    if mutants:
+        env['ANSIBLE_COLLECTIONS_PATH'] = os.path.join(dest, 'mutants')
     env.update(HOME=os.path.join(dest, 'home'), ANSIBLE_LOCAL_TEMP=os.path.join(dest, 'home', 'tmp'),
                PYTHONDONTWRITEBYTECODE='1', TERM='dumb', NO_COLOR='1')
     os.makedirs(os.path.join(dest, 'home', 'tmp'), exist_ok=True)
@@ -302,10 +306,8 @@ def mutant_globs(dest):
 
 def run_mutmut(dest, args):
     """Run mutmut in ``dest`` (own process group, niced, wall-clock bounded). Returns (rc, seconds, interrupted)."""
-    mutmut = os.path.join(os.path.dirname(sys.executable), 'mutmut')
-    env = sandbox_env(dest)
-    env['ANSIBLE_COLLECTIONS_PATH'] = os.path.join(dest, 'mutants')
-    cmd = [mutmut, 'run', '--max-children', str(args.max_children)] + mutant_globs(dest)
+    env = sandbox_env(dest, mutants=True)
+    cmd = [MUTMUT, 'run', '--max-children', str(args.max_children)] + mutant_globs(dest)
     log_path = os.path.join(dest, 'mutmut.log')
     start = time.time()
     interrupted = False
@@ -375,9 +377,7 @@ def recheck(dest, args, tree):
     first = [n for st in results.values() for n, s in st.items()
              if s in ('survived', 'not checked') and is_safety(*function_of(n))]
     rest = [n for st in results.values() for n, s in st.items() if s == 'not checked' and n not in set(first)]
-    env = sandbox_env(dest)
-    env['ANSIBLE_COLLECTIONS_PATH'] = os.path.join(dest, 'mutants')
-    mutmut = os.path.join(os.path.dirname(sys.executable), 'mutmut')
+    env = sandbox_env(dest, mutants=True)
     ref = subprocess.run(['git', 'rev-parse', '--short', args.ref], cwd=REPO, check=True, capture_output=True,
                          text=True).stdout.strip()
     for label, names in (('survivors and unchecked mutants of the safety code', first),
@@ -387,7 +387,7 @@ def recheck(dest, args, tree):
             continue
         print('mutation: re-running %d %s with the tests of %s (%.0f s left)' % (len(names), label, ref, left))
         with open(os.path.join(dest, 'recheck.log'), 'ab') as log:
-            proc = subprocess.Popen([mutmut, 'run', '--max-children', str(args.max_children)] + names, cwd=dest,
+            proc = subprocess.Popen([MUTMUT, 'run', '--max-children', str(args.max_children)] + names, cwd=dest,
                                     env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     start_new_session=True, preexec_fn=lambda: _child_setup(args.nice))
             try:
