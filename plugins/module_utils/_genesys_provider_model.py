@@ -38,6 +38,7 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_certs im
     parse_api_certificate,
 )
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import GenesysModuleFail
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_transport import UrlProblem, check_https_url
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_options import (  # noqa: F401 (re-exported)
     ALL_TYPES,
     CERTIFICATE_FIELDS,
@@ -226,8 +227,12 @@ def normalize_name_id_format(value, strict=True):
 
 
 def _is_https_url(value):
-    # a host, and no space, line break or control character anywhere (header injection, broken redirects)
-    return bool(re.match(r'^https://[^/?#@\s]+(?:[/?#][^\s]*)?$', value or '')) and not re.search(r'[\x00-\x1f\x7f]', value)
+    """An https:// URL with a host, no user:password@, and nothing that check_https_url (the collection's one URL
+    validator, _genesys_transport) would strip or refuse: the option is stored exactly as given."""
+    try:
+        return check_https_url(value, userinfo=False) == value
+    except UrlProblem:
+        return False
 
 
 # C0 controls (NUL, line breaks, tab, ESC...), DEL and C1 controls: never part of a name, an entity id or a URL;

@@ -120,3 +120,28 @@ def test_the_core_only_maps():
     tree = ast.parse(open(os.path.join(MODULE_UTILS, '_genesys_identity_provider_core.py')).read())
     defined = sorted(n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)))
     assert defined == ['_run', '_spec_options', 'core']
+
+
+# ------------------------------------------------------------------ the one https URL validator
+
+@pytest.mark.parametrize('url, ok', [
+    ('https://idp.example/sso', True), ('HTTPS://idp.example/sso', True), ('https://idp.example:8443/a?b=c#d', True),
+    ('https://idp.example:99999/sso', False), ('https://[::1/sso', False), (' https://idp.example/sso', False),
+    ('https://idp.example/sso ', False), ('http://idp.example/sso', False), ('https:///sso', False),
+    ('javascript:alert(1)', False), ('https://user@idp.example/', False),
+])
+def test_url_options_go_through_the_transport_validator(url, ok):
+    from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_provider_model as idp
+    if ok:
+        idp.validate_option_strings(dict(sso_target_uri=url, slo_uri=url, metadata_url=url))
+    else:
+        with pytest.raises(idp.IdpError):
+            idp.validate_option_strings(dict(sso_target_uri=url))
+
+
+def test_the_domain_has_no_url_validator_of_its_own(monkeypatch):
+    from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_provider_model as idp
+    seen = []
+    monkeypatch.setattr(idp, 'check_https_url', lambda url, **kw: seen.append((url, kw)) or url)
+    idp.validate_option_strings(dict(slo_uri='https://idp.example/slo'))
+    assert seen == [('https://idp.example/slo', dict(userinfo=False))]
