@@ -89,7 +89,7 @@ GRANT_TYPES = grants.GRANT_TYPES
 SAML2_BEARER_GRANT = grants.SAML2_BEARER_GRANT
 
 _TOKEN_BAD_CHAR_RE = re.compile(r'[\s\x00-\x1f\x7f]')
-TOKEN_PATH = '/oauth/token'
+TOKEN_PATH = grants.TOKEN_PATH
 
 
 def resolve_region(region):

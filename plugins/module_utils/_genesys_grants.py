@@ -24,6 +24,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 SAML2_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:saml2-bearer'
+TOKEN_PATH = '/oauth/token'   # every grant's request: POST <login_url>/oauth/token
 
 # The credential options of the grants, as every module of the action group accepts them.
 # ``env``: the environment variable the option falls back to (none for the grant-specific ones, as before).

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) genesyscloud.sso contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Core of genesyscloud.sso.genesys_identity_provider_info (shared by the module and its action plugin).
+"""Internal to genesyscloud.sso (not a public API): the core of genesyscloud.sso.genesys_identity_provider_info
+(shared by the module and its action plugin), which lists or reads providers through the API facade.
 
 Requests: one ``GET /api/v2/identityproviders`` (both families) for a listing
 or a search by name; one ``GET /{type}`` or ``GET /{id}`` for a single
@@ -17,22 +18,15 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common i
     GenesysModuleFail,
     build_spec,
 )
-from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import (
-    GenesysClient,
-    GenesysError,
-    to_module_fail,
-)
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_api import connect
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_model import (
     ALL_TYPES,
     CUSTOM_TYPE,
     FAMILY_PER_TYPE,
     PER_TYPE_TYPES,
     classify_entity,
-    describe_api_error,
-    list_entities,
     listing_is_ambiguous,
     overview_sort_key,
-    provider_path,
     provider_view,
     writable_copy,
 )
@@ -50,22 +44,15 @@ SPEC = build_spec(
 )
 
 
-def _call(client, action, path, expect_404=False):
-    try:
-        return client.request('GET', path, expect_404=expect_404)
-    except GenesysError as err:
-        raise GenesysModuleFail(describe_api_error(err, action), **err.result_fields())
-
-
-def _known_per_type_ids(client, entities):
+def _known_per_type_ids(api, entities):
     """id -> type of the per-type providers, read from their endpoints only when the listing does not show which
     entries are per-type (UUID ids with selfUri by id: docs/genesys-api.md section 6), else {} (no request)."""
     known = {}
     if not listing_is_ambiguous(entities):
         return known
     for ptype in PER_TYPE_TYPES:
-        status, data = _call(client, 'read the %s identity provider' % ptype, provider_path(ptype), expect_404=True)
-        if status != 404 and isinstance(data, dict) and data.get('id') is not None:
+        data = api.read_provider(ptype)
+        if data and data.get('id') is not None:
             known[data['id']] = ptype
     return known
 
@@ -84,27 +71,20 @@ def core(params, ctx, client=None):
     if ptype and ptype != CUSTOM_TYPE and provider_id:
         raise GenesysModuleFail('id addresses a custom provider; per-type providers (%s) are addressed by type only.'
                                 % ptype)
-    if client is None:
-        try:
-            client = GenesysClient(params, warn=ctx.warn)
-        except GenesysError as err:
-            raise to_module_fail(err)
-    try:
+    with connect(params, ctx, client=client) as api:
         providers = []
         if provider_id:
-            status, data = _call(client, 'read the identity provider %s' % provider_id,
-                                 provider_path(CUSTOM_TYPE, provider_id), expect_404=True)
-            if status != 404 and isinstance(data, dict):
+            data = api.read_provider(CUSTOM_TYPE, provider_id, action='read the identity provider %s' % provider_id)
+            if data:  # not 404, and a provider (an empty answer is none)
                 family, etype = classify_entity(data)
                 providers.append(_view(params, etype, data, family))
         elif ptype in PER_TYPE_TYPES and name is None:
-            status, data = _call(client, 'read the %s identity provider' % ptype, provider_path(ptype),
-                                 expect_404=True)
-            if status != 404 and isinstance(data, dict):
+            data = api.read_provider(ptype)
+            if data:
                 providers.append(_view(params, ptype, data, FAMILY_PER_TYPE))
         else:
-            entities = list_entities(lambda path: _call(client, 'list the identity providers', path)[1])
-            known = _known_per_type_ids(client, entities)
+            entities = api.list_providers()
+            known = _known_per_type_ids(api, entities)
             for entity in entities:
                 family, etype = classify_entity(entity, known)
                 if ptype and etype != ptype:
@@ -121,12 +101,6 @@ def core(params, ctx, client=None):
             view.setdefault('name', None)
         result = dict(changed=False, providers=providers)
         if params.get('include_organization'):
-            status, data = _call(client, 'read the organization', '/api/v2/organizations/me')
-            data = data or {}
-            result['organization'] = dict(short_name=data.get('thirdPartyOrgName'), id=data.get('id'),
-                                          name=data.get('name'), domain=getattr(client, 'domain', None))
-        result['api_requests'] = getattr(client, 'request_count', None)
+            result['organization'] = dict(api.organization(), domain=getattr(api.client, 'domain', None))
+        result['api_requests'] = getattr(api.client, 'request_count', None)
         return result
-    finally:
-        if hasattr(client, 'close'):
-            client.close()

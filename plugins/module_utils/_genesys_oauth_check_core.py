@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) genesyscloud.sso contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Core of genesyscloud.sso.genesys_oauth_check: prove OAuth client-credentials clients still work."""
+"""Internal to genesyscloud.sso (not a public API): the core of genesyscloud.sso.genesys_oauth_check, which proves
+that OAuth client-credentials clients still work (each client's own grant and requests, through the API facade)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -17,14 +18,16 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common i
     GenesysModuleFail,
     build_spec,
 )
-from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import (
-    GenesysClient,
-    GenesysError,
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_api import (
+    ORG_PATH,
+    TOKEN_INFO_PATH,
+    ApiCallError,
+    connect,
+    organization_dict,
 )
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_transport import GenesysError
 
-DEFAULT_PROBE_PATHS = ['/api/v2/organizations/me']
-ORG_PATH = '/api/v2/organizations/me'
-TOKEN_INFO_PATH = '/api/v2/tokens/me'
+DEFAULT_PROBE_PATHS = [ORG_PATH]
 
 
 def _expect_options():
@@ -114,91 +117,92 @@ def check_client(params, target, ctx):
         ctx.warn('%s: %s' % (label, msg))
 
     try:
-        client = GenesysClient(conn, warn=warn, on_secret=ctx.add_secret)
-    except GenesysError as err:
-        report.check('token', False, err.describe())
-        return report.entry
-    expect = target['expect']
-    try:
-        try:
-            token = client.get_token()
-        except GenesysError as err:
-            report.check('token', False, err.describe())
-            # the host could not be reached: that says nothing about the client (the summary says NOT CHECKED)
-            report.entry['unreachable'] = err.status is None and err.code == 'connection.error'
-            return report.entry
-        # the client registered the token it minted with the running task (_genesys_common.report_secret) and
-        # on_secret: an answer echoing it is masked (tests: test_genesys_masking.py, E16 b)
-        lifetime = token.get('expires_in')
-        report.entry['token_lifetime'] = lifetime
-        report.check('token', True, 'client-credentials grant succeeded (token valid for %s s)' % lifetime)
-
-        info = None
-        try:
-            dummy, info = client.get(TOKEN_INFO_PATH)
-            info = info or {}
-            report.check('token_info', True, 'GET %s answered' % TOKEN_INFO_PATH)
-        except GenesysError as err:
-            report.check('token_info', False, err.describe())
-        if info is not None:
-            oc = info.get('OAuthClient') or {}
-            org = info.get('organization') or {}
-            report.entry['organization'] = dict(id=org.get('id'), name=org.get('name'), short_name=None)
-            report.entry['client'] = dict(id=oc.get('id'), name=oc.get('name'),
-                                          grant_type=oc.get('authorizedGrantType'), state=oc.get('state'))
-            report.entry['roles'] = [dict(role_id=rd.get('roleId'), division_id=rd.get('divisionId'))
-                                     for rd in (oc.get('roleDivisions') or []) if isinstance(rd, dict)]
-
-        org_body = None
-        for path in target['probe_paths'] or []:
-            started = time.time()
-            try:
-                status, body = client.get(path)
-                latency = int(round((time.time() - started) * 1000))
-                report.entry['probes'].append(dict(path=path, status=status, latency_ms=latency))
-                report.check('probe %s' % path, True, 'HTTP %s in %d ms' % (status, latency))
-                if path.split('?')[0].rstrip('/') == ORG_PATH:
-                    org_body = body
-            except GenesysError as err:
-                latency = int(round((time.time() - started) * 1000))
-                report.entry['probes'].append(dict(path=path, status=err.status, latency_ms=latency))
-                report.check('probe %s' % path, False, err.describe())
-
-        if expect.get('organization_name') is not None and org_body is None:
-            try:
-                dummy, org_body = client.get(ORG_PATH)
-            except GenesysError as err:
-                report.check('expect_organization_name', False, err.describe())
-                expect = dict(expect, organization_name=None)
-        if org_body:
-            org = report.entry['organization'] or {}
-            org.update(id=org_body.get('id') or org.get('id'), name=org_body.get('name') or org.get('name'),
-                       short_name=org_body.get('thirdPartyOrgName'))
-            report.entry['organization'] = org
-
-        org = report.entry['organization'] or {}
-        cli = report.entry['client'] or {}
-        _compare(report, 'organization_id', expect.get('organization_id'), org.get('id'), 'organization id')
-        _compare(report, 'organization_name', expect.get('organization_name'), org.get('short_name'),
-                 'organization short name')
-        _compare(report, 'client_name', expect.get('client_name'), cli.get('name'), 'client name')
-        _compare(report, 'grant_type', expect.get('grant_type'), cli.get('grant_type'), 'grant type')
-        _compare(report, 'state', expect.get('state'), cli.get('state'), 'client state')
-        if expect.get('role_ids'):
-            have = set(r['role_id'] for r in report.entry['roles'])
-            missing = [r for r in expect['role_ids'] if r not in have]
-            report.check('expect_role_ids', not missing,
-                         'all expected roles present' if not missing else 'roles missing: %s' % ', '.join(missing))
-        if expect.get('min_token_lifetime') is not None:
-            ok = lifetime is not None and lifetime >= expect['min_token_lifetime']
-            report.check('expect_min_token_lifetime', ok, 'token lifetime %s s, expected at least %s s'
-                         % (lifetime, expect['min_token_lifetime']))
-    finally:
-        client.close()
+        with connect(conn, ctx, warn=warn, on_secret=ctx.add_secret) as api:
+            _check(api, target, report)
+    except GenesysModuleFail as exc:  # the client could not be built (a setting), before any request
+        report.check('token', False, exc.msg)
     return report.entry
 
 
 _PROBE_RE = re.compile(r'^/api/v2/[^\s\x00-\x1f\x7f]*$')
+
+
+def _check(api, target, report):
+    """The checks of one client on its own facade; every failure becomes a failed check."""
+    client = api.client
+    expect = target['expect']
+    try:
+        token = client.get_token()
+    except GenesysError as err:
+        report.check('token', False, err.describe())
+        # the host could not be reached: that says nothing about the client (the summary says NOT CHECKED)
+        report.entry['unreachable'] = err.status is None and err.code == 'connection.error'
+        return
+    # the client registered the token it minted with the running task (_genesys_common.report_secret) and
+    # on_secret: an answer echoing it is masked (tests: test_genesys_masking.py, E16 b)
+    lifetime = token.get('expires_in')
+    report.entry['token_lifetime'] = lifetime
+    report.check('token', True, 'client-credentials grant succeeded (token valid for %s s)' % lifetime)
+
+    info = None
+    try:
+        info = api.token_info()
+        report.check('token_info', True, 'GET %s answered' % TOKEN_INFO_PATH)
+    except ApiCallError as exc:
+        report.check('token_info', False, exc.error.describe())
+    if info is not None:
+        oc = info.get('OAuthClient') or {}
+        org = info.get('organization') or {}
+        report.entry['organization'] = dict(id=org.get('id'), name=org.get('name'), short_name=None)
+        report.entry['client'] = dict(id=oc.get('id'), name=oc.get('name'),
+                                      grant_type=oc.get('authorizedGrantType'), state=oc.get('state'))
+        report.entry['roles'] = [dict(role_id=rd.get('roleId'), division_id=rd.get('divisionId'))
+                                 for rd in (oc.get('roleDivisions') or []) if isinstance(rd, dict)]
+
+    org_answer = None
+    for path in target['probe_paths'] or []:
+        started = time.time()
+        try:
+            status, body = api.probe(path)
+            latency = int(round((time.time() - started) * 1000))
+            report.entry['probes'].append(dict(path=path, status=status, latency_ms=latency))
+            report.check('probe %s' % path, True, 'HTTP %s in %d ms' % (status, latency))
+            if path.split('?')[0].rstrip('/') == ORG_PATH and body:
+                org_answer = organization_dict(body)
+        except ApiCallError as exc:
+            latency = int(round((time.time() - started) * 1000))
+            report.entry['probes'].append(dict(path=path, status=exc.error.status, latency_ms=latency))
+            report.check('probe %s' % path, False, exc.error.describe())
+
+    if expect.get('organization_name') is not None and org_answer is None:
+        try:
+            org_answer = api.organization()
+        except ApiCallError as exc:
+            report.check('expect_organization_name', False, exc.error.describe())
+            expect = dict(expect, organization_name=None)
+    if org_answer:
+        org = report.entry['organization'] or {}
+        org.update(id=org_answer['id'] or org.get('id'), name=org_answer['name'] or org.get('name'),
+                   short_name=org_answer['short_name'])
+        report.entry['organization'] = org
+
+    org = report.entry['organization'] or {}
+    cli = report.entry['client'] or {}
+    _compare(report, 'organization_id', expect.get('organization_id'), org.get('id'), 'organization id')
+    _compare(report, 'organization_name', expect.get('organization_name'), org.get('short_name'),
+             'organization short name')
+    _compare(report, 'client_name', expect.get('client_name'), cli.get('name'), 'client name')
+    _compare(report, 'grant_type', expect.get('grant_type'), cli.get('grant_type'), 'grant type')
+    _compare(report, 'state', expect.get('state'), cli.get('state'), 'client state')
+    if expect.get('role_ids'):
+        have = set(r['role_id'] for r in report.entry['roles'])
+        missing = [r for r in expect['role_ids'] if r not in have]
+        report.check('expect_role_ids', not missing,
+                     'all expected roles present' if not missing else 'roles missing: %s' % ', '.join(missing))
+    if expect.get('min_token_lifetime') is not None:
+        ok = lifetime is not None and lifetime >= expect['min_token_lifetime']
+        report.check('expect_min_token_lifetime', ok, 'token lifetime %s s, expected at least %s s'
+                     % (lifetime, expect['min_token_lifetime']))
 
 
 def _validate_probe_paths(params):

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) genesyscloud.sso contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Check mode's permission preflight, and retiring the backup of a write that was refused.
+"""Internal to genesyscloud.sso (not a public API): check mode's permission preflight, and retiring the backup of a
+write that was refused (used by the genesys_identity_provider core).
 
 A dry run reads; the real run then writes, and a write the admin client's roles do not allow is answered
 403 ``missing.any.permissions``. Where the admin client can read its own roles, check mode predicts that:
@@ -30,10 +31,12 @@ import os
 import re
 
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import GenesysModuleFail
-from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import GenesysError
-
-TOKENS_ME = '/api/v2/tokens/me'
-ROLE_PATH = '/api/v2/authorization/roles/%s'
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_api import (
+    ROLE_PATH,
+    TOKEN_INFO_PATH as TOKENS_ME,
+    ApiCallError,
+    GenesysApi,
+)
 ROLE_VIEW = 'authorization:role:view'
 # how messages name it: the output masker takes "authorization:<8+ characters>" for an Authorization header
 ROLE_VIEW_TEXT = 'Authorization > Role > View'
@@ -78,15 +81,15 @@ def _error_text(err):
     return ('HTTP %s %s' % (status, code or '')).strip() if status is not None else (str(err).split('. ', 1)[0])
 
 
-def read_policies(request):
+def read_policies(api):
     """``(role names, permissionPolicies)`` of the admin client; raises CannotCheck.
 
-    ``request(method, path)`` is GenesysClient.request: ``(status, data)``, or an exception for a non-2xx answer.
+    ``api`` is the task's :class:`GenesysApi` (``GET /api/v2/tokens/me``, then each role).
     """
     try:
-        _status, me = request('GET', TOKENS_ME)
-    except GenesysError as err:
-        raise CannotCheck('GET %s failed (%s)' % (TOKENS_ME, _error_text(err)))
+        me = api.token_info()
+    except ApiCallError as exc:
+        raise CannotCheck('GET %s failed (%s)' % (TOKENS_ME, _error_text(exc.error)))
     client = (me or {}).get('OAuthClient') or {}
     grant = str(client.get('authorizedGrantType') or '').upper()
     if grant and grant != 'CLIENT-CREDENTIALS':
@@ -110,12 +113,11 @@ def read_policies(request):
         if not isinstance(rid, str) or not _ROLE_ID.match(rid):
             raise CannotCheck('GET %s gave a role id that is not an id (%r)' % (TOKENS_ME, str(rid)[:40]))
         try:
-            _status, role = request('GET', ROLE_PATH % rid)
-        except GenesysError as err:
+            role = api.role(rid)
+        except ApiCallError as exc:
             hint = (' (the admin client needs the permission %s to read its own roles)' % ROLE_VIEW_TEXT
-                    if getattr(err, 'status', None) == 403 else '')
-            raise CannotCheck('GET %s failed (%s)%s' % (ROLE_PATH % rid, _error_text(err), hint))
-        role = role or {}
+                    if getattr(exc.error, 'status', None) == 403 else '')
+            raise CannotCheck('GET %s failed (%s)%s' % (ROLE_PATH % rid, _error_text(exc.error), hint))
         names.append(str(role.get('name') or rid))
         policies.extend(p for p in role.get('permissionPolicies') or [] if isinstance(p, dict))
     return names, policies
@@ -124,15 +126,19 @@ def read_policies(request):
 def check_write_permissions(client, write, custom, label, warn, result=None):
     """Check mode: fail when the admin client's roles lack every permission the planned write needs.
 
+    ``client``: the task's client or its :class:`GenesysApi`.
+
     Returns the ``permissions`` result field (``checked``, ``needed`` (any of), ``roles``, ``missing``, or
     ``reason`` when it could not check); warns when it could not check; raises GenesysModuleFail (failed_step
     ``permissions``, with ``changed_options`` of ``result``, the planned change) when a permission is missing.
     """
     needed = required_permissions(write, custom)
+    if isinstance(client, GenesysApi):
+        client = client.client
     if not needed or client is None or not hasattr(client, 'request'):
         return dict(checked=False, needed=needed, reason='no write planned')
     try:
-        roles, policies = read_policies(client.request)
+        roles, policies = read_policies(GenesysApi(client))
     except CannotCheck as exc:
         reason = str(exc)
         warn('Check mode could not check the permissions of the admin client for the %s of the %s identity provider '

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) genesyscloud.sso contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Core of genesyscloud.sso.genesys_platform_probe (shared by the module and its action plugin).
+"""Internal to genesyscloud.sso (not a public API): the core of genesyscloud.sso.genesys_platform_probe (shared by
+the module and its action plugin); every request goes through the API facade (``_genesys_api``).
 
 The platform conformance probe: run once against a *sandbox* org, it measures how that org's identity-provider
 API behaves where the public reference is silent (genesys-api.md section 6) and writes the measurements as a
@@ -43,20 +44,13 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common i
     GenesysModuleFail,
     build_spec,
 )
-from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import (
-    GenesysClient,
-    GenesysError,
-    to_module_fail,
-)
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_api import ApiCallError, GenesysApi, connect
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_transport import GenesysError, to_module_fail
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_certs import parse_api_certificate
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_model import (
-    API_BASE,
     CUSTOM_TYPE,
-    MAX_LIST_PAGES,
     PER_TYPE_TYPES,
-    _next_page_path,
     check_listing_entity,
-    provider_path,
 )
 
 REPORT_FORMAT = 1
@@ -262,7 +256,8 @@ class Probe:
     def __init__(self, params, ctx, client, clock=time.monotonic, sleep=time.sleep):
         self.params = params
         self.ctx = ctx
-        self.client = client
+        self.api = client if isinstance(client, GenesysApi) else GenesysApi(client)
+        self.client = self.api.client
         self.clock = clock
         self.sleep = sleep
         self.name = params.get('name') or default_name()
@@ -281,11 +276,13 @@ class Probe:
         self.create_answer = {}
 
     # ---- requests
-    def call(self, method, path, action, body=None, expect_404=False):
+    def step(self, fn, *args, **kwargs):
+        """A facade call whose failure ends the probe with what it created so far (provider, leftovers)."""
         try:
-            return self.client.request(method, path, body=body, expect_404=expect_404)
-        except GenesysError as err:
-            raise to_module_fail(err, **self._partial())
+            return fn(*args, **kwargs)
+        except ApiCallError as exc:
+            exc.extra.update(self._partial())
+            raise
 
     def _partial(self):
         return dict(provider=self.provider_info(), leftovers=self.leftovers)
@@ -295,46 +292,35 @@ class Probe:
 
     def listing(self):
         """Every entry of the listing (all pages) plus what the pages looked like."""
-        entities = []
         pages = []
-        path = API_BASE
-        for dummy in range(MAX_LIST_PAGES):
-            status, data = self.call('GET', path, 'list the identity providers')
-            data = data if isinstance(data, dict) else {}
+
+        def on_page(data):
             page = [e for e in (data.get('entities') or []) if isinstance(e, dict)]
-            for entity in page:
-                entities.append(check_listing_entity(len(entities) + 1, entity))
             pages.append(dict(entries=len(page), pageSize=data.get('pageSize'), pageNumber=data.get('pageNumber'),
                               pageCount=data.get('pageCount'), total=data.get('total'),
                               nextUri=bool(data.get('nextUri'))))
-            next_uri = data.get('nextUri')
-            number, count = data.get('pageNumber'), data.get('pageCount')
-            if not next_uri or not isinstance(number, int) or not isinstance(count, int) or number >= count:
-                break
-            path = _next_page_path(next_uri)
+
+        entities = self.step(self.api.list_providers, on_page=on_page)
         self.pages_seen.append(pages)
         return entities
 
     def per_type_bodies(self):
         bodies = {}
         for ptype in PER_TYPE_TYPES:
-            status, data = self.call('GET', provider_path(ptype), 'read the %s identity provider' % ptype,
-                                     expect_404=True)
-            if status != 404 and isinstance(data, dict):
+            data = self.step(self.api.read_provider, ptype)
+            if data:
                 bodies[ptype] = data
         return bodies
 
     # ---- step 1: read only
     def read_org(self):
         try:
-            status, data = self.client.request('GET', '/api/v2/organizations/me')
-        except GenesysError as err:
+            org = self.api.organization()
+        except ApiCallError as exc:
             self.notes.append('The organization could not be read (HTTP %s %s); the report names no org.'
-                              % (err.status, err.code))
+                              % (exc.error.status, exc.error.code))
             return {}
-        data = data or {}
-        return dict(id=data.get('id'), short_name=data.get('thirdPartyOrgName'), name=data.get('name'),
-                    domain=getattr(self.client, 'domain', None))
+        return dict(org, domain=getattr(self.client, 'domain', None))
 
     def shapes(self, entities, bodies):
         matched = match_per_type(entities, bodies)
@@ -392,8 +378,9 @@ class Probe:
         for dummy in range(len(PROBE_FIELDS) + 2):
             body = self.body()
             try:
-                status, data = self.client.request('POST', API_BASE, body=body)
-            except GenesysError as err:
+                status, data, unknown = self.api.create_provider(body, 'create the probe provider')
+            except ApiCallError as exc:
+                err = exc.error
                 field = _refused_field(err)
                 if err.status == 400 and field in dict(PROBE_FIELDS) and field not in self.refused_fields:
                     self.refused_fields.append(field)
@@ -407,9 +394,13 @@ class Probe:
                     self.refused_fields = [f for f, dummy in PROBE_FIELDS]
                     continue
                 if err.status is None:
-                    # the outcome is unknown: the provider may exist; the cleanup looks for it by name
-                    self.created = None
-                raise to_module_fail(err, **self._partial())
+                    self.created = None  # it may exist: the cleanup looks for it by name
+                exc.extra.update(self._partial())
+                raise
+            if unknown is not None:
+                # the outcome is unknown: the provider may exist; the cleanup looks for it by name
+                self.created = None
+                raise to_module_fail(unknown, **self._partial())
             break
         data = data if isinstance(data, dict) else {}
         self.created = True
@@ -435,12 +426,11 @@ class Probe:
         """
         start = self.clock()
         out = dict(read=None, listing=None, read_body=None, entry=None, polls=0)
-        path = provider_path(CUSTOM_TYPE, self.created_id)
         while True:
             out['polls'] += 1
             if out['read'] is None:
-                status, data = self.call('GET', path, 'read the probe provider', expect_404=True)
-                if status != 404 and isinstance(data, dict) and read_ok(data):
+                data = self.step(self.api.read_provider, CUSTOM_TYPE, self.created_id, action='read the probe provider')
+                if data and read_ok(data):
                     out['read'] = self.clock() - start if out['polls'] > 1 else 0.0
                     out['read_body'] = data
             if out['listing'] is None:
@@ -525,11 +515,14 @@ class Probe:
 
     # ---- step 5: strict
     def strict(self):
-        path = provider_path(CUSTOM_TYPE, self.created_id)
         body = self.body('v2', extra={UNKNOWN_FIELD: 'probe'})
         try:
-            status, dummy = self.client.request('PUT', path, body=body)
-        except GenesysError as err:
+            status, dummy, unknown = self.api.put_provider(CUSTOM_TYPE, self.created_id, body,
+                                                           'update the probe provider with an unknown field')
+            if unknown is not None:
+                raise ApiCallError(unknown, 'update the probe provider with an unknown field')
+        except ApiCallError as exc:
+            err = exc.error
             if err.status == 400:
                 self.measurements['strict_fields'] = dict(field=UNKNOWN_FIELD, status=400, code=err.code)
                 self.variants['strict_fields'] = True
@@ -586,15 +579,17 @@ class Probe:
                 self.leftovers.append(dict(name=self.name, id=ident, reason=getattr(exc, 'msg', None) or str(exc)))
 
     def delete_one(self, ident):
-        path = provider_path(CUSTOM_TYPE, ident)
+        path = self.api.provider_path(CUSTOM_TYPE, ident)
         start = self.clock()
         reason = None
         while True:
             try:
-                status, dummy = self.client.request('DELETE', path, expect_404=True)
-            except GenesysError as err:
-                reason = err.describe()
-                if err.status in (400, 401, 403, 409):
+                status, dummy, unknown = self.api.delete_provider(CUSTOM_TYPE, ident, 'delete the probe provider')
+                if unknown is not None:
+                    raise ApiCallError(unknown, 'delete the probe provider')
+            except ApiCallError as exc:
+                reason = exc.error.describe()
+                if exc.error.status in (400, 401, 403, 409):
                     break
             else:
                 if status != 404:
@@ -603,9 +598,9 @@ class Probe:
                     return True
                 # 404: not there (yet: a create may not have reached every node); gone when a read agrees
                 try:
-                    read_status, dummy = self.client.request('GET', path, expect_404=True)
-                except GenesysError as err:
-                    read_status, reason = None, err.describe()
+                    read_status = 404 if self.api.read_provider(CUSTOM_TYPE, ident) is None else 200
+                except ApiCallError as exc:
+                    read_status, reason = None, exc.error.describe()
                 if read_status == 404 and self.clock() - start > min(CLEANUP_WAIT, 5.0):
                     self.deleted = True
                     self.measurements.setdefault('deleted', []).append(dict(id=ident, status=404))
@@ -671,18 +666,10 @@ def core(params, ctx, client=None, clock=time.monotonic, sleep=time.sleep):
             'Refusing to probe: the probe creates, changes and deletes one throwaway identity provider in the org, '
             'so run it only against a sandbox org and say so with i_understand_this_writes=true (the playbook: '
             '-e probe_i_understand_this_writes=true). Nothing was sent.', refused=True, changed=False)
-    if client is None:
-        try:
-            client = GenesysClient(params, warn=ctx.warn)
-        except GenesysError as err:
-            raise to_module_fail(err)
-    try:
+    with connect(params, ctx, client=client) as api:
         if params.get('mode') == 'cleanup':
-            return _cleanup(params, ctx, client, clock, sleep)
-        return _probe(params, ctx, client, clock, sleep)
-    finally:
-        if hasattr(client, 'close'):
-            client.close()
+            return _cleanup(params, ctx, api, clock, sleep)
+        return _probe(params, ctx, api, clock, sleep)
 
 
 def _cleanup(params, ctx, client, clock, sleep):
@@ -708,7 +695,7 @@ def _cleanup(params, ctx, client, clock, sleep):
 def _leftover_msg(probe):
     return ('The probe provider %s could not be deleted (%s). Delete it by hand in Admin > Single Sign-on, or run '
             'the playbook again with -e probe_cleanup_name=%s.'
-            % (probe.name, '; '.join('%s: %s' % (l['id'], l['reason']) for l in probe.leftovers), probe.name))
+            % (probe.name, '; '.join('%s: %s' % (left['id'], left['reason']) for left in probe.leftovers), probe.name))
 
 
 def _probe(params, ctx, client, clock, sleep):
@@ -752,8 +739,10 @@ def _probe(params, ctx, client, clock, sleep):
                                                                   self_uri=self_uri_shape(entry))
         if create_lag['read'] is not None and create_lag['listing'] is not None:
             issuer = probe.body('v2')['issuerURI']
-            probe.call('PUT', provider_path(CUSTOM_TYPE, probe.created_id), 'update the probe provider',
-                       body=probe.body('v2'))
+            dummy, dummy, unknown = probe.step(probe.api.put_provider, CUSTOM_TYPE, probe.created_id,
+                                               probe.body('v2'), 'update the probe provider')
+            if unknown is not None:
+                raise to_module_fail(unknown, **probe._partial())
             update_lag = probe.wait_reflected(lambda d: d.get('issuerURI') == issuer,
                                               lambda e: e.get('issuerURI') == issuer, budget)
         probe.record_lags(create_lag, update_lag)
