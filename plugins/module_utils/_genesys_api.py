@@ -36,7 +36,6 @@ TOKEN_INFO_PATH = '/api/v2/tokens/me'
 ROLE_PATH = '/api/v2/authorization/roles/%s'
 
 # Cause and fix of the platform's error codes of a provider write, and of the custom-provider limit.
-MAX_CUSTOM_PROVIDERS = 30
 _LIMIT_RE = re.compile(r'\b(30|limit|maximum|too many)\b', re.I)
 
 
@@ -75,6 +74,8 @@ def describe_api_error(err, action):
     message = getattr(err, 'message', '') or ''
     advice = _error_advice(code)
     if advice is None and status == 400 and _LIMIT_RE.search(message):
+        from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_model import MAX_CUSTOM_PROVIDERS
+
         advice = ('the org already has the maximum of %d custom SSO providers' % MAX_CUSTOM_PROVIDERS,
                   'delete a provider you no longer use (state=absent) before adding another')
     if advice is None:

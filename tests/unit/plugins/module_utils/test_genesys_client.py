@@ -9,7 +9,6 @@ __metaclass__ = type
 
 import base64
 import email.utils
-import json
 import time
 
 import pytest
@@ -18,48 +17,7 @@ import requests
 from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_client as gc
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import (
     REGIONS, GenesysClient, GenesysError, backoff_delay, parse_retry_after, resolve_region, to_module_fail)
-
-
-class FakeResponse:
-    def __init__(self, status, body=None, headers=None, text=None):
-        self.status_code = status
-        self.headers = requests.structures.CaseInsensitiveDict(headers or {})
-        if body is not None:
-            self.content = json.dumps(body).encode('utf-8')
-        elif text is not None:
-            self.content = text.encode('utf-8')
-        else:
-            self.content = b''
-        self.reason = 'reason-%d' % status
-
-    def json(self):
-        return json.loads(self.content.decode('utf-8'))
-
-    @property
-    def text(self):
-        return self.content.decode('utf-8')
-
-
-class FakeSession:
-    """Answers from a script: a list of (matcher, answer); answers are FakeResponse or exceptions."""
-
-    def __init__(self, script):
-        self.script = list(script)
-        self.calls = []
-        self.headers = {}
-        self.verify = None
-
-    def request(self, method, url, timeout=None, **kwargs):
-        self.calls.append(dict(method=method, url=url, timeout=timeout, **kwargs))
-        if not self.script:
-            raise AssertionError('unexpected request %s %s' % (method, url))
-        answer = self.script.pop(0)
-        if isinstance(answer, BaseException):
-            raise answer
-        return answer
-
-    def close(self):
-        pass
+from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.fake_http import FakeResponse, FakeSession
 
 
 TOKEN_OK = FakeResponse(200, {'access_token': 'tok-1', 'token_type': 'bearer', 'expires_in': 86400})

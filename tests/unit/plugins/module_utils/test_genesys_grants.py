@@ -36,6 +36,7 @@ from ansible_collections.genesyscloud.sso.plugins.action import (
     genesys_platform_probe as probe_action,
     genesys_token as token_action,
 )
+from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.fake_http import FakeResponse
 
 # every module of the action group group/genesyscloud.sso.genesys, with the options it needs of its own
 MODULES = {
@@ -130,24 +131,6 @@ def test_token_module_required_if_is_the_table():
     # a module's own rules come after the grants' ones
     probe_rules = _genesys_platform_probe_core.SPEC['required_if']
     assert probe_rules[:len(grants.GRANTS)] == grants.required_if() and ('mode', 'cleanup', ('name',)) in probe_rules
-
-
-class FakeResponse:
-    def __init__(self, status, body=None):
-        self.status_code = status
-        self.headers = requests.structures.CaseInsensitiveDict({})
-        self.content = json.dumps(body).encode() if body is not None else b''
-        self.reason = 'r'
-
-    def json(self):
-        return json.loads(self.content.decode())
-
-    @property
-    def text(self):
-        return self.content.decode()
-
-    def close(self):
-        pass
 
 
 class FakeSession:

@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 
 import pytest
 import requests
@@ -16,6 +15,7 @@ import requests
 from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_metadata as md
 from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_transport as tr
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import GenesysClient, GenesysError
+from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.fake_http import FakeResponse
 
 GOOD = ['https://idp.example.com', 'https://idp.example.com/x?y=1#f', '  https://idp.example.com/m\n',
         'HTTPS://IDP.example.com/m', 'https://[::1]:8443/m', 'https://127.0.0.1/m']
@@ -85,21 +85,6 @@ def test_client_base_urls():
         with pytest.raises(GenesysError) as err:
             GenesysClient(dict(api_url=url, client_id='a', client_secret='b'))
         assert 'is not an https URL' in err.value.describe() and 'p@' not in err.value.describe().replace(url, '')
-
-
-class FakeResponse:
-    def __init__(self, status, body=None, headers=None):
-        self.status_code = status
-        self.headers = requests.structures.CaseInsensitiveDict(headers or {})
-        self.content = json.dumps(body).encode() if body is not None else b''
-        self.reason = 'r'
-        self.closed = False
-
-    def json(self):
-        return json.loads(self.content.decode())
-
-    def close(self):
-        self.closed = True
 
 
 class Session:

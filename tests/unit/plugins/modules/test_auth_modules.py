@@ -17,23 +17,9 @@ from ansible.module_utils.common.parameters import PASS_VARS
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.genesyscloud.sso.plugins.modules import genesys_oauth_check, genesys_token
+from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.fake_http import FakeResponse
 
 GOOD_AUTH = 'Basic ' + base64.b64encode(b'good:s3cret-value').decode()
-
-
-class FakeResponse:
-    def __init__(self, status, body=None, headers=None):
-        self.status_code = status
-        self.headers = requests.structures.CaseInsensitiveDict(headers or {})
-        self.content = json.dumps(body).encode() if body is not None else b''
-        self.reason = 'r'
-
-    def json(self):
-        return json.loads(self.content.decode())
-
-    @property
-    def text(self):
-        return self.content.decode()
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from ansible_collections.genesyscloud.sso.plugins.modules import genesys_token a
 from ansible_collections.genesyscloud.sso.plugins.modules import genesys_oauth_check as check_module
 from ansible_collections.genesyscloud.sso.plugins.action import genesys_token as token_action
 from ansible_collections.genesyscloud.sso.plugins.action import genesys_oauth_check as check_action
+from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.fake_http import FakeResponse
 
 NAME = 'genesyscloud.sso.test_mod'
 # ansible-core >= 2.21: AnsibleModule returns ``invocation`` only when asked to (INJECT_INVOCATION); older cores always do
@@ -167,21 +168,6 @@ def test_censor_flag_only_on_success():
 
 
 # ------------------------------------------------------------------ real modules, HTTP mocked
-class FakeResponse:
-    def __init__(self, status, body=None, headers=None):
-        self.status_code = status
-        self.headers = requests.structures.CaseInsensitiveDict(headers or {})
-        self.content = json.dumps(body).encode() if body is not None else b''
-        self.reason = 'r'
-
-    def json(self):
-        return json.loads(self.content.decode())
-
-    @property
-    def text(self):
-        return self.content.decode()
-
-
 @pytest.fixture
 def fake_http(monkeypatch):
     calls = []

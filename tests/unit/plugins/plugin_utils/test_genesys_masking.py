@@ -37,6 +37,7 @@ from ansible_collections.genesyscloud.sso.plugins.action import genesys_identity
 from ansible_collections.genesyscloud.sso.plugins.action import genesys_identity_provider_info as info_action
 from ansible_collections.genesyscloud.sso.plugins.modules import genesys_oauth_check as check_module
 from ansible_collections.genesyscloud.sso.plugins.modules import genesys_token as token_module
+from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.fake_http import FakeResponse
 
 SECRET = 'S3cr&t/pw+with spaces"quoted"'
 TOKEN = 'Minted-Token_abc123XYZ'
@@ -176,24 +177,6 @@ def test_identity_provider_refuses_pasted_key_and_scrubs_it():
 
 
 # ------------------------------------------------------------------ the client: tokens, bodies, whitespace
-class FakeResponse:
-    def __init__(self, status, body=None, headers=None, text=None):
-        self.status_code = status
-        self.headers = requests.structures.CaseInsensitiveDict(headers or {})
-        self.content = (json.dumps(body) if body is not None else (text or '')).encode()
-        self.reason = 'r'
-
-    def json(self):
-        return json.loads(self.content.decode())
-
-    @property
-    def text(self):
-        return self.content.decode()
-
-    def close(self):
-        pass
-
-
 GOOD = 'Basic ' + base64.b64encode(b'good:s3cret-value').decode()
 
 
