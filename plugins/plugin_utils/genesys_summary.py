@@ -21,6 +21,7 @@ from collections.abc import Mapping
 
 import yaml
 
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_grants as grants
 from ansible_collections.genesyscloud.sso.plugins.plugin_utils.genesys_report import other_provider_warnings
 from ansible_collections.genesyscloud.sso.plugins.plugin_utils.genesys_handoff import handoff as _handoff
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -34,6 +35,20 @@ except ImportError:  # pragma: no cover - PyYAML without libyaml
 
 def _mapping(value):
     return value if isinstance(value, Mapping) else {}
+
+
+def _plain(value):
+    """``value`` as plain Python containers and scalars. Ansible hands a filter its variables as tagged subclasses
+    (ansible-core 2.19 data tagging), and ArgumentSpecValidator deep-copies what it validates: a copy of tagged values
+    costs many times that of plain ones, in the worker of every org."""
+    if isinstance(value, Mapping):
+        return dict((_plain(k), _plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    for kind in (bool, str, int, float):
+        if isinstance(value, kind):
+            return kind(value) if type(value) is not kind else value  # pylint: disable=unidiomatic-typecheck
+    return value
 
 
 def _number(value):
@@ -326,6 +341,47 @@ def _error_line(message):
     return re.sub(r'\.? Supported parameters include: .*$', '', message).rstrip('.')
 
 
+PREFIX = 'saml_sso_'
+# The host options: one of them (or its environment variable) must be set.
+HOST_OPTIONS = (('region', 'GENESYSCLOUD_REGION'), ('api_url', 'GENESYSCLOUD_API_URL'))
+_ENV = dict((name, opt['env']) for name, opt in grants.CREDENTIAL_OPTIONS if opt['env'])
+_ENV.update(HOST_OPTIONS)
+
+
+def role_input(values, option, environ):
+    """The value of role input saml_sso_<option>, else its GENESYSCLOUD_* environment variable (as the module reads)."""
+    value = _mapping(values).get(PREFIX + option)
+    if grants.filled(value):
+        return value
+    env = _ENV.get(option)
+    return environ.get(env, '') if env else ''
+
+
+def credentials_error(values, org='', environ=None):
+    """'' when the admin inputs of one org are complete for its grant (``saml_sso_grant_type``), else one line naming
+    the missing inputs (never a value). The required options per grant come from the grant table; an empty input
+    counts as set when its GENESYSCLOUD_* environment variable is (only its presence is tested)."""
+    environ = os.environ if environ is None else environ
+    values = _mapping(values)
+    name = values.get(PREFIX + 'grant_type') or grants.DEFAULT_GRANT
+    try:
+        grant = grants.grant(name)
+    except KeyError:
+        return ''  # an unknown grant is named by the argument spec check (choices)
+    missing = []
+    for option in grant.requires:
+        if not grants.filled(role_input(values, option, environ)):
+            env = _ENV.get(option)
+            missing.append(PREFIX + option + (' (or %s)' % env if env else ''))
+    why = ' (the %s grant needs %s)' % (name, ', '.join(PREFIX + o for o in grant.requires)) if missing else ''
+    if not any(grants.filled(role_input(values, option, environ)) for option, dummy in HOST_OPTIONS):
+        missing.append('saml_sso_region (or GENESYSCLOUD_REGION, or saml_sso_api_url)')
+    if not missing:
+        return ''
+    return 'Missing input for %s: set %s%s.' % (
+        org or 'this org', ', '.join(missing[:-1]) + (' and ' if len(missing) > 1 else '') + missing[-1], why)
+
+
 def input_error(values, spec_path, entry='main', org=''):
     """'' when the role variables visible to a host are valid inputs of the role entry point ``entry``, else one line.
 
@@ -340,7 +396,7 @@ def input_error(values, spec_path, entry='main', org=''):
     known = set(NOT_INPUTS)
     for spec in specs.values():
         known.update(((spec or {}).get('options') or {}).keys())
-    values = dict(values or {})
+    values = _plain(dict(values or {}))
     errors = _unknown_variables(values, options, known)
     provided = dict((k, v) for k, v in values.items() if k in options)
     result = ArgumentSpecValidator(options).validate(provided)
@@ -356,7 +412,8 @@ def input_error(values, spec_path, entry='main', org=''):
     # a bare conversion message ("dictionary requested, ...") comes with another that names the option
     errors += [line for line in named if 'saml_sso_' in line] or named
     if not errors:
-        return ''
+        # complete admin inputs for the grant (the entry points that connect: those with saml_sso_grant_type)
+        return credentials_error(values, org) if PREFIX + 'grant_type' in options else ''
     line = 'Invalid input for %s: %s. Fix it in the inventory, group_vars, vars or -e and run again.' % (
         org or 'this org', '; '.join(' '.join(e.split()) for e in errors))
     return remove_values(line, secrets) if secrets else line

@@ -8,17 +8,18 @@ ansible-lint's ``args`` rule validating every task's arguments against the awx.a
 argument specs, and syntax-checked with ``ansible-playbook``.
 """
 
-import importlib.util
 import json
 import os
 import shutil
 import stat
 import subprocess
+import sys
 
 import jsonschema
 import pytest
 import yaml
 
+from helpers import ensure_collections_link
 from awx_helpers import (BIN, CONFIGURE_AWX_PATH, CREDENTIAL_TYPE_PATH, REPO, ensure_awx_collection,
                          inject_credential, load_credential_type, validate_awx_module_args,
                          validate_credential_type)
@@ -42,10 +43,9 @@ def test_credential_type_is_what_awx_accepts():
 
 def test_env_names_are_the_ones_the_modules_read():
     """Every injected variable is an env fallback of the shared connection options (doc fragment)."""
-    path = os.path.join(REPO, 'plugins', 'module_utils', '_genesys_common.py')
-    spec = importlib.util.spec_from_file_location('genesys_common_for_awx_test', path)
-    common = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(common)
+    # through the collections link: _genesys_common imports the grant table (the credential options' fallbacks)
+    sys.path.insert(0, ensure_collections_link())
+    from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_common as common
     fallbacks = set()
     for option in common.connection_argument_spec().values():
         if 'fallback' in option:

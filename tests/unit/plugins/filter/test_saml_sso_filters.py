@@ -51,7 +51,8 @@ def configure(**kw):
 
 def test_the_filters_are_registered_under_their_documented_names():
     filters = FilterModule().filters()
-    assert sorted(filters) == ['sso_client_lines', 'sso_input_error', 'sso_path_segment', 'sso_provider_lines',
+    assert sorted(filters) == ['sso_audit_summary', 'sso_client_lines', 'sso_connection', 'sso_failure', 'sso_input_error',
+                               'sso_path_segment', 'sso_provider_lines', 'sso_provider_options', 'sso_step1_clients',
                                'sso_summary']
     filter_dir = os.path.join(ROLE, '..', '..', 'plugins', 'filter')
     for name in filters:
@@ -149,10 +150,11 @@ def test_expiry_threshold_is_an_option():
 
 
 def _inputs(**extra):
-    """The saml_sso_* variables a host sees: the role defaults, a provider, the admin secret, and ``extra``."""
+    """The saml_sso_* variables a host sees: the role defaults, a provider, the admin client and region, and ``extra``."""
     with open(os.path.join(ROLE, 'defaults', 'main.yml'), encoding='utf-8') as handle:
         values = yaml.safe_load(handle)
-    values.update(saml_sso_provider=dict(type='okta'), saml_sso_client_id='admin', saml_sso_client_secret=SECRET)
+    values.update(saml_sso_provider=dict(type='okta'), saml_sso_client_id='admin', saml_sso_client_secret=SECRET,
+                  saml_sso_region='eu-west-1')
     values.update(extra)
     return values
 
