@@ -23,7 +23,7 @@ Request pattern (what a run costs, after the token):
 * + ``GET /organizations/me`` only when the short name is needed and
   ``org_short_name`` is not set: for a backup file name or the lock, and for the
   ``service_provider`` values (OrganizationName) unless the preserved clients'
-  probe of ``/api/v2/organizations/me`` answered it (no other answer carries it);
+  probe of ``/organizations/me`` answered it (no other answer carries it);
 * + the write and the bounded re-reads after it.
 
 The steps of a change, in their order, are described in ``_genesys_provider_change``.
@@ -40,10 +40,8 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common i
     GenesysModuleFail,
     build_spec,
 )
-from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import (
-    GenesysClient,
-    GenesysError,
-    to_module_fail,
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_api import (
+    connect,
 )
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_txn import (
     DEFAULT_LOCK_DIR,
@@ -139,22 +137,16 @@ def core(params, ctx, client=None):
 
 
 def _run(params, ctx, request, client=None):
-    """params -> request -> the reader -> the change -> the result (the client is closed whatever happens)."""
-    if client is None:
+    """params -> request -> the reader -> the change -> the result (the facade closes the client whatever happens)."""
+    with connect(params, ctx, client) as api:
+        change = Change(Reader(params, ctx, api), request, check_client=check_client)
         try:
-            client = GenesysClient(params, warn=ctx.warn)
-        except GenesysError as err:
-            raise to_module_fail(err)
-    change = Change(Reader(params, ctx, client), request, check_client=check_client)
-    try:
-        return change.execute()
-    except TxnError as exc:
-        raise GenesysModuleFail(str(exc), **change.failure_fields())
-    except GenesysModuleFail as exc:
-        for key, value in change.failure_fields().items():
-            exc.extra.setdefault(key, value)
-        raise
-    finally:
-        change.release()
-        if hasattr(client, 'close'):
-            client.close()
+            return change.execute()
+        except TxnError as exc:
+            raise GenesysModuleFail(str(exc), **change.failure_fields())
+        except GenesysModuleFail as exc:
+            for key, value in change.failure_fields().items():
+                exc.extra.setdefault(key, value)
+            raise
+        finally:
+            change.release()

@@ -30,6 +30,9 @@ __metaclass__ = type
 import os
 import time
 
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_api import (
+    ORG_PATH,
+)
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import (
     GenesysModuleFail,
 )
@@ -89,7 +92,6 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider
     label as provider_label,
 )
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_read import (
-    ORG_PATH,
     locate,
     remembered_dropped,
 )
@@ -419,7 +421,7 @@ class Change:
         """service_provider of the provider ``obj`` as Genesys Cloud holds it (None without a SAML provider).
 
         The org short name (OrganizationName): org_short_name, else the org this run read, else the preserved
-        clients' answer of /api/v2/organizations/me (clients_before), else one GET of /api/v2/organizations/me, the
+        clients' answer of GET /organizations/me (clients_before), else one GET /organizations/me of its own, the
         only answer that carries thirdPartyOrgName (a converged run without preserved clients pays that request).
         """
         if obj is None or self.ptype == 'purecloud':
@@ -644,7 +646,7 @@ class Change:
         verb = 'delete' if self.write == 'DELETE' else ('create' if self.current is None else 'update')
         action = '%s the %s identity provider' % (verb, label)
         if self.write == 'POST':
-            status, data, unknown = run.write_call(action, 'POST', API_BASE, body=self.payload)
+            status, data, unknown = run.api.create_provider(self.payload, action)
             if unknown is None:
                 self.provider_id = (data or {}).get('id')
                 if not self.provider_id:
@@ -654,11 +656,9 @@ class Change:
                                             'run the task again (it finds the provider by name).' % label)
                 validate_provider_id(self.provider_id, 'the answer of POST %s' % API_BASE)
         elif self.write == 'DELETE':
-            status, data, unknown = run.write_call(action, 'DELETE', provider_path(ptype, self.provider_id),
-                                                   expect_404=True)
+            status, data, unknown = run.api.delete_provider(ptype, self.provider_id, action)
         else:
-            status, data, unknown = run.write_call(action, 'PUT', provider_path(ptype, self.provider_id),
-                                                   body=self.payload)
+            status, data, unknown = run.api.put_provider(ptype, self.provider_id, self.payload, action)
         if unknown is not None:
             if self.journal is not None:
                 self.journal.update(UNKNOWN, note=unknown.describe())

@@ -19,7 +19,7 @@ It owns what a provider change means, never how it is sent:
 * sanitising for output and diff (no certificate or logo blobs);
 * the service-provider values the IdP admin needs;
 * the lockout guard;
-* turning API errors into "what, code, cause, fix, correlation id" messages.
+* (API errors become "Failed to <action>: code, cause, fix, correlation id" in the facade, ``_genesys_api``.)
 """
 
 from __future__ import absolute_import, division, print_function
@@ -1006,45 +1006,3 @@ def service_provider(domain=None, login_url=None, relying_party_identifier=None,
                  description='Optional target after sign-in: a URL or a keyword such as directory.'),
         ],
     )
-
-
-# ---------------------------------------------------------------- errors
-
-_ERROR_ADVICE = {
-    'missing.issuer.uri': ('the provider has no issuer URI', 'set issuer_uri to the IdP entity ID (or give '
-                           'idp_metadata / idp_metadata_url)'),
-    'invalid.target.url': ('the SSO target URL is not a valid https URL', 'set sso_target_uri to the IdP\'s '
-                           'https SAML sign-in URL'),
-    'certificate.invalid.base64': ('a certificate is not valid base64', 'give the IdP signing certificate as PEM, '
-                                   'base64 DER or a file path'),
-    'certificate.unparseable': ('a certificate could not be parsed as X.509', 'give the IdP signing certificate '
-                                '(not a key or a chain file with other objects)'),
-    'certificate.expired': ('a certificate has expired', 'get the current signing certificate from the IdP'),
-    'certificate.not.yet.valid': ('a certificate is not valid yet', 'check the clock, or wait until its start '
-                                  'date before adding it'),
-    'missing.provider.name': ('the provider has no name', 'set name'),
-    'invalid.nameid.format': ('the NameID format is not one Genesys Cloud accepts', 'set name_identifier_format '
-                              'to one of %s' % ', '.join(NAME_ID_FORMATS)),
-    'provider.logo.too.large': ('the logo is larger than 25 kb', 'use a smaller SVG for logo_image_data'),
-    'request.conflict': ('the provider was changed by someone else at the same time', 'run the task again'),
-}
-
-
-def describe_api_error(err, action):
-    """One message for a GenesysError during ``action`` ('create the okta provider', ...)."""
-    code = getattr(err, 'code', None)
-    status = getattr(err, 'status', None)
-    message = getattr(err, 'message', '') or ''
-    advice = _ERROR_ADVICE.get(code)
-    if advice is None and status == 400 and re.search(r'\b(30|limit|maximum|too many)\b', message, re.I):
-        advice = ('the org already has the maximum of %d custom SSO providers' % MAX_CUSTOM_PROVIDERS,
-                  'delete a provider you no longer use (state=absent) before adding another')
-    if advice is None:
-        text = err.describe() if hasattr(err, 'describe') else str(err)
-        return 'Failed to %s: %s' % (action, text)
-    parts = ['Failed to %s: HTTP %s %s%s.' % (action, status, code or 'error', (' - %s' % message) if message else '')]
-    parts.append('Cause: %s. Fix: %s.' % advice)
-    cid = getattr(err, 'correlation_id', None)
-    if cid:
-        parts.append('Correlation id: %s.' % cid)
-    return ' '.join(parts)

@@ -19,8 +19,8 @@ import time
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import (
     GenesysModuleFail,
 )
-from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import (
-    GenesysError,
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_api import (
+    ApiCallError,
 )
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_model import (
     CUSTOM_TYPE,
@@ -28,10 +28,7 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider
     FAMILY_PER_TYPE,
     PER_TYPE_TYPES,
     classify_entity,
-    describe_api_error,
-    list_entities,
     listing_is_ambiguous,
-    provider_path,
     validate_provider_id,
 )
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_backup import (
@@ -48,16 +45,15 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_txn impo
     TxnError,
 )
 
-ORG_PATH = '/api/v2/organizations/me'
-
 
 class Reader:
-    """The read side of one task run: client calls, the listing cache, the per-type ids it learnt, the org."""
+    """The read side of one task run: the facade's calls, the listing cache, the per-type ids it learnt, the org."""
 
-    def __init__(self, params, ctx, client):
+    def __init__(self, params, ctx, api):
         self.params = params
         self.ctx = ctx
-        self.client = client
+        self.api = api                 # the facade (_genesys_api.GenesysApi): every request goes through it
+        self.client = api.client       # the connection facts (api_url, client_id, request_count, unknown_attempts)
         self._entities = None
         self._org = None
         self.sleep = time.sleep
@@ -65,27 +61,8 @@ class Reader:
         self._resolved = False
 
     def call(self, action, method, path, body=None, expect_404=False):
-        try:
-            return self.client.request(method, path, body=body, expect_404=expect_404)
-        except GenesysError as err:
-            raise GenesysModuleFail(describe_api_error(err, action), **err.result_fields())
-
-    def write_call(self, action, method, path, body=None, expect_404=False):
-        """A write: ``(status, data, None)``, or ``(None, None, err)`` when its outcome is unknown.
-
-        The outcome is unknown when the connection failed after the request may have reached the server (a
-        read time-out, a reset) and the client did not (or could not) repeat it: a POST is never repeated; an
-        idempotent PUT/DELETE is repeated by the client (its ``unknown_attempts`` counts such attempts, whose late
-        landing a rollback then waits out). The caller finds out by reading. Any other failure raises
-        GenesysModuleFail.
-        """
-        try:
-            status, data = self.client.request(method, path, body=body, expect_404=expect_404)
-            return status, data, None
-        except GenesysError as err:
-            if err.status is None and err.code == 'connection.error' and not getattr(err, 'never_sent', False):
-                return None, None, err
-            raise GenesysModuleFail(describe_api_error(err, action), **err.result_fields())
+        """One request through the facade (a failure: "Failed to <action>: ..." with its advice)."""
+        return self.api.call(action, method, path, body=body, expect_404=expect_404)
 
     def forget_listing(self):
         self._entities = None
@@ -93,16 +70,13 @@ class Reader:
     def entities(self):
         """The listing of both families (cached: one GET per run)."""
         if self._entities is None:
-            self._entities = list_entities(
-                lambda path: self.call('list the identity providers', 'GET', path)[1])
+            self._entities = self.api.list_providers()
         return self._entities
 
     def read(self, ptype, provider_id=None, label=None):
-        status, data = self.call('read the %s identity provider' % (label or ptype), 'GET',
-                                 provider_path(ptype, provider_id), expect_404=True)
-        if status == 404:
+        data = self.api.read_provider(ptype, provider_id, label)
+        if data is None:
             return None
-        data = data if isinstance(data, dict) else {}
         if ptype != CUSTOM_TYPE and data.get('id') is not None:
             self.known[data['id']] = ptype
         return data
@@ -121,7 +95,7 @@ class Reader:
             self.read(ptype)
 
     def organization(self, required=False, full=False):
-        """dict(short_name, id, name) of the org (GET /api/v2/organizations/me, once), or None on failure.
+        """dict(short_name, id, name) of the org (the facade's GET of the organization, once), or None on failure.
 
         ``full``: the id is needed too (checking a backup's org), so a given org_short_name does not suffice.
         """
@@ -133,16 +107,12 @@ class Reader:
                 self._org = dict(short_name=short, id=None, name=None)
             else:
                 try:
-                    status, data = self.client.request('GET', ORG_PATH)
-                    data = data or {}
-                    self._org = dict(short_name=data.get('thirdPartyOrgName'), id=data.get('id'),
-                                     name=data.get('name'))
-                except GenesysError as err:
+                    self._org = self.api.organization('read the organization (for the backup file name)')
+                except ApiCallError as exc:
                     if required:
-                        raise GenesysModuleFail(describe_api_error(err, 'read the organization (for the backup '
-                                                                   'file name)'), **err.result_fields())
+                        raise
                     self.ctx.warn('Could not read the org short name for the service_provider values (%s); set '
-                                  'org_short_name to avoid the lookup.' % err.describe())
+                                  'org_short_name to avoid the lookup.' % exc.error.describe())
                     self._org = dict(short_name=None, id=None, name=None)
         return self._org
 

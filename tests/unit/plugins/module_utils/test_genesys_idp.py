@@ -401,17 +401,18 @@ def test_guard_for_custom_and_for_the_genesys_login():
 
 
 def test_api_errors_get_cause_fix_and_correlation_id():
+    from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_api import describe_api_error
     err = GenesysError(status=400, code='invalid.target.url', message='The target URL must be a valid HTTPS URL.',
                        correlation_id='abc-123', method='PUT', path='/api/v2/identityproviders/okta')
-    msg = idp.describe_api_error(err, 'update the okta identity provider')
+    msg = describe_api_error(err, 'update the okta identity provider')
     assert msg.startswith('Failed to update the okta identity provider: HTTP 400 invalid.target.url')
     assert 'Cause:' in msg and 'Fix: set sso_target_uri' in msg and 'Correlation id: abc-123.' in msg
     limit = GenesysError(status=400, code='bad.request', message='The maximum number of 30 single sign-on '
                          'integrations for this organization has been reached.', correlation_id='x')
-    assert 'delete a provider' in idp.describe_api_error(limit, 'create the custom provider')
+    assert 'delete a provider' in describe_api_error(limit, 'create the custom provider')
     other = GenesysError(status=403, code='missing.permissions', message='needs sso:provider:edit',
                          correlation_id='y', method='PUT', path='/p')
-    assert 'sso:provider:edit' in idp.describe_api_error(other, 'update x')
+    assert 'sso:provider:edit' in describe_api_error(other, 'update x')
 
 
 # ============================================================== core: per-type lifecycle

@@ -145,3 +145,14 @@ def test_the_domain_has_no_url_validator_of_its_own(monkeypatch):
     monkeypatch.setattr(idp, 'check_https_url', lambda url, **kw: seen.append((url, kw)) or url)
     idp.validate_option_strings(dict(slo_uri='https://idp.example/slo'))
     assert seen == [('https://idp.example/slo', dict(userinfo=False))]
+
+
+def test_no_platform_path_outside_the_facade_but_the_domains_provider_base():
+    # every request goes through _genesys_api; the provider paths are built (and their ids checked) by the domain's
+    # provider_path from its one API_BASE, which the facade uses too
+    for path in PROVIDER_FILES:
+        tree = ast.parse(open(path).read())
+        literals = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                    and n.value.startswith('/api/')]
+        want = ['/api/v2/identityproviders'] if path.endswith('_genesys_provider_model.py') else []
+        assert literals == want, (os.path.basename(path), literals)

@@ -13,7 +13,7 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_identity_provider_core, _genesys_identity_provider_info_core
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_api, _genesys_identity_provider_info_core
 from ansible_collections.genesyscloud.sso.plugins.modules import (
     genesys_identity_provider,
     genesys_identity_provider_info,
@@ -29,8 +29,9 @@ CONN = dict(api_url='https://api.example.test', client_id='admin', client_secret
 @pytest.fixture
 def api(monkeypatch):
     fake = FakeIdpApi(domain=None, login_url='https://login.example.test')
-    monkeypatch.setattr(_genesys_identity_provider_core, 'GenesysClient', lambda params, warn=None: fake)
-    monkeypatch.setattr(_genesys_identity_provider_info_core, 'GenesysClient', lambda params, warn=None: fake)
+    monkeypatch.setattr(_genesys_api, 'GenesysClient', lambda params, warn=None, **kw: fake)   # connect() builds it
+    monkeypatch.setattr(_genesys_identity_provider_info_core, 'GenesysClient', lambda params, warn=None: fake,
+                        raising=False)
     return fake
 
 
