@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) genesyscloud.sso contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""X.509 certificate handling for SAML identity providers.
+"""Internal to genesyscloud.sso (not a public API): X.509 certificate handling for SAML identity providers
+(parsing, fingerprints, validity, the summaries results show).
 
 Accepts every encoding a user (or the Genesys Cloud API) may hand us:
 

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) genesyscloud.sso contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shared entry-point contract of every genesyscloud.sso module.
+"""Internal to genesyscloud.sso (not a public API): the shared entry-point contract of every genesyscloud.sso
+module (the run context, the connection options and spec builder, the secret masker).
 
 Every user-facing module has one *core*: a function ``core(params, ctx)`` that
 returns a result dict (``changed``, ``diff``, return values...) or raises

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) genesyscloud.sso contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""SAML 2.0 identity-provider metadata import.
+"""Internal to genesyscloud.sso (not a public API): SAML 2.0 identity-provider metadata import (parsing with
+defusedxml, the download through the transport, the metadata URL check and masking).
 
 :func:`parse_idp_metadata` reads an IdP's metadata XML (``EntityDescriptor``
 or ``EntitiesDescriptor``, any namespace prefix, UTF-8 BOM, CRLF) with
@@ -15,10 +16,12 @@ Only the ``IDPSSODescriptor`` of the chosen entity is read for keys: its
 encryption keys, the metadata's own ``ds:Signature`` certificate, or keys of
 other roles (SP, attribute authority, WS-Fed role descriptors...).
 
-:func:`fetch_idp_metadata` downloads metadata over verified HTTPS only, within one overall deadline
-(``timeout`` covers the whole download, redirects included) and a size cap.  :func:`check_metadata_url`
-refuses a URL that is not a clean ``https://`` URL before any connection, and :func:`mask_url` hides the
-password of a URL's userinfo (``https://user:***@host/...``) wherever a URL is echoed.
+:func:`fetch_idp_metadata` downloads metadata over verified HTTPS only, through the collection's one HTTP
+transport (``_genesys_transport.Transport.open_stream``: the same session settings, TLS options and no automatic
+redirect as the API), within one overall deadline (``timeout`` covers the whole download, redirects included:
+each redirect target is checked like the URL) and a size cap.  :func:`check_metadata_url` words the refusal of
+the one URL validator (``_genesys_transport.check_https_url``) before any connection, and :func:`mask_url` hides
+the password of a URL's userinfo (``https://user:***@host/...``) wherever a URL is echoed.
 """
 
 from __future__ import absolute_import, division, print_function
