@@ -292,8 +292,10 @@ def write_markdown(results, path, png_name):
         if fleet['medians']:
             L.append('Every measured point. CPU = user+system of the tool\'s whole process tree (ansible-playbook, '
                      'its workers and module processes; the emulator not included). Host-tasks per org = every task '
-                     'result per host in the PLAY RECAP (ok + failed + skipped + unreachable; a loop counts once), '
-                     'i.e. what costs a worker process whether the task runs or is skipped. Requests per org from '
+                     'result per host in the PLAY RECAP (ok + failed + skipped + unreachable + rescued; a loop counts once), '
+                     'i.e. the worker processes Ansible forks, whether the task runs or is skipped (`bench/profile_tasks.py` '
+                     'counts the workers themselves and finds the same number); a meta task (e.g. `meta: end_host`) is '
+                     'decided in the controller without a worker and is not in the recap, so not counted. Requests per org from '
                      'the emulator\'s request log, beside the minimum of the collection (section 1). "load before": '
                      'the 1-minute load average of the machine before each run of the median.')
             L.append('')
