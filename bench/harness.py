@@ -201,13 +201,7 @@ def parse_recap(log_path):
     """PLAY RECAP totals of an ansible-playbook log (the dev kit's parser): hosts, ok, changed, failed, skipped,
     rescued, ..., tasks_per_host (every task result per host, skipped included)."""
     with open(log_path, errors='replace') as f:
-        totals = playbook.recap_totals(playbook.parse_recap(f.read()))
-    if totals.get('hosts') and totals.get('rescued'):
-        # a failure rescued by a block counts as 'rescued' only (ansible-core 2.19), so it is a host-task too;
-        # asked of the dev kit's recap_totals (requests-devkit.md), counted here until then
-        totals['tasks_per_host'] = round((totals['ok'] + totals['failed'] + totals['skipped'] + totals['unreachable']
-                                          + totals['rescued']) / float(totals['hosts']), 2)
-    return totals
+        return playbook.recap_totals(playbook.parse_recap(f.read()))
 
 
 def tail(path, lines=30):

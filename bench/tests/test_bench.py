@@ -166,3 +166,20 @@ def test_host_tasks_per_host_count_skipped_and_rescued(tmp_path):
                    'org-0002 : ok=5    changed=1    unreachable=0    failed=0    skipped=3    rescued=1    ignored=0\n')
     recap = harness.parse_recap(str(log))
     assert recap['tasks_per_host'] == 10.0  # (11 + 9) / 2
+
+
+def test_extra_requests_are_listed_with_their_reason():
+    fresh = dict(run.MINIMUM_ENDPOINTS['fresh'])
+    assert sum(fresh.values()) == run.MINIMUM['fresh']
+    assert sum(run.MINIMUM_ENDPOINTS['converged'].values()) == run.MINIMUM['converged']
+    assert run.extra_requests('fresh', fresh) == []
+    fresh['GET /api/v2/organizations/me'] += 1
+    fresh['GET /api/v2/users/me'] = 1
+    got = dict((e, (n, why)) for e, n, why in run.extra_requests('fresh', fresh))
+    assert got['GET /api/v2/organizations/me'][0] == 1 and 'lock key' in got['GET /api/v2/organizations/me'][1]
+    assert got['GET /api/v2/users/me'] == (1, 'not explained')
+    converged = dict(run.MINIMUM_ENDPOINTS['converged'])
+    del converged['GET /api/v2/identityproviders']
+    assert run.extra_requests('converged', converged) == [('GET /api/v2/identityproviders', -1, 'fewer than the minimum')]
+    # the org-name run is a fresh run: the same minimum
+    assert run.extra_requests('fresh-org-name', dict(run.MINIMUM_ENDPOINTS['fresh'])) == []
