@@ -34,7 +34,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import time  # noqa: F401 (tests patch time.sleep through this module)
 
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import (
     GenesysModuleFail,
@@ -59,14 +58,12 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider
 )
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_model import (
     PROVIDER_OPTIONS,
-    org_has_sign_in as _org_has_sign_in,  # noqa: F401 (the name the mutation killers test)
 )
-from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_backup import (  # noqa: F401 (re-exported)
+from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_backup import (
     BACKUP_FORMAT,
     BACKUP_VERSION,
     DEFAULT_BACKUP_DIR,
     load_backup,
-    slug as _slug,
 )
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_input import (
     provider_request,
@@ -77,6 +74,10 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider_change import (
     Change,
 )
+
+# The module's own API for callers (the action plugin, the role's export and handoff, tests): the spec, the core and
+# the backup file format it writes and reads.
+__all__ = ['SPEC', 'core', 'BACKUP_FORMAT', 'BACKUP_VERSION', 'load_backup']
 
 METADATA_OPTIONS = ('idp_metadata', 'idp_metadata_url', 'idp_entity_id')
 

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import stat
+import time
 
 import pytest
 
@@ -574,7 +575,7 @@ def test_guard_costs_no_listing_when_nothing_is_disabled():
 
 def test_eventual_consistency_404_after_write_is_waited_out(monkeypatch):
     slept = []
-    monkeypatch.setattr(idp_core.time, 'sleep', slept.append)
+    monkeypatch.setattr(time, 'sleep', slept.append)
     api = FakeIdpApi(not_found_reads_after_write=3)
     result, ctx = run(api, **okta_args())
     assert result['changed'] and result['provider']['issuer_uri'] == 'http://www.okta.com/exk1'
@@ -583,7 +584,7 @@ def test_eventual_consistency_404_after_write_is_waited_out(monkeypatch):
 
 
 def test_consistency_timeout_fails_past_the_budget_without_a_second_write(monkeypatch):
-    monkeypatch.setattr(idp_core.time, 'sleep', lambda s: None)
+    monkeypatch.setattr(time, 'sleep', lambda s: None)
     api = FakeIdpApi(not_found_reads_after_write=1000)
     err = fail(api, consistency_timeout=0, **okta_args())
     assert 'was written at' in err.msg and 'issuer_uri' in err.msg   # what was written
@@ -591,7 +592,7 @@ def test_consistency_timeout_fails_past_the_budget_without_a_second_write(monkey
 
 
 def test_listed_but_not_yet_readable_is_never_recreated(monkeypatch):
-    monkeypatch.setattr(idp_core.time, 'sleep', lambda s: None)
+    monkeypatch.setattr(time, 'sleep', lambda s: None)
     api = FakeIdpApi(providers={'okta': dict(RECORDED_OKTA_GET)},
                      custom=[{'name': 'Corp', 'issuerURI': 'urn:c', 'endpointCompression': True}])
     api._pending_404 = 2
@@ -807,7 +808,7 @@ def test_without_list_providers_there_is_no_overview_and_no_listing_when_converg
 def test_read_back_is_false_when_the_write_cannot_be_read(monkeypatch):
     # past the consistency budget the task fails (issue 14: a failure only past the budget), saying what was
     # written and how to check it; the failure still carries read_back, changed and the organization
-    monkeypatch.setattr(idp_core.time, 'sleep', lambda s: None)
+    monkeypatch.setattr(time, 'sleep', lambda s: None)
     api = FakeIdpApi(not_found_reads_after_write=1000)
     err = fail(api, consistency_timeout=0, org_short_name='acme-prod', **okta_args())
     assert err.extra['changed'] and err.extra['read_back'] is False and err.extra['failed_step'] == 'verify'

@@ -76,7 +76,7 @@ def clients(monkeypatch):
 @pytest.fixture
 def no_sleep(monkeypatch):
     slept = []
-    monkeypatch.setattr(idp_core.time, 'sleep', slept.append)
+    monkeypatch.setattr(time, 'sleep', slept.append)
     return slept
 
 
@@ -333,7 +333,7 @@ def test_a_concurrent_change_after_the_write_is_reported_not_verified(tmp_path, 
         sleeps.append(seconds)
         api.providers['okta']['data']['issuerURI'] = 'urn:other-run'   # another run wrote during the settle delay
 
-    monkeypatch.setattr(idp_core.time, 'sleep', settle)
+    monkeypatch.setattr(time, 'sleep', settle)
     exc = fail(api, settle_delay=5.0, **okta())
     assert exc.extra['failed_step'] == 'final_verify' and 'CONCURRENT CHANGE' in exc.msg and 'issuer_uri' in exc.msg
     assert exc.extra['verified'] is False and sleeps and 4.0 < sleeps[0] <= 5.0
@@ -475,7 +475,7 @@ def test_a_verified_change_has_nothing_not_kept(tmp_path, clients):
 
 def test_settle_delay_is_waited_before_the_final_read(tmp_path, clients, monkeypatch):
     slept = []
-    monkeypatch.setattr(idp_core.time, 'sleep', slept.append)
+    monkeypatch.setattr(time, 'sleep', slept.append)
     api = Api(providers={'okta': dict(OLD)})
     started = time.time()
     run(api, settle_delay=3.0, **okta())

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import time
 
 import pytest
 
@@ -81,7 +82,7 @@ def run(api, check=False, **kw):
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch):
     slept = []
-    monkeypatch.setattr(idp_core.time, 'sleep', slept.append)
+    monkeypatch.setattr(time, 'sleep', slept.append)
     return slept
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common import GenesysModuleFail, RunContext
 from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_identity_provider_core as idp_core
-from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.genesys_idp_fake import FakeIdpApi, bare
+from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.genesys_idp_fake import FakeIdpApi
 
 MODULE_UTILS = os.path.join(os.path.dirname(os.path.abspath(idp_core.__file__)))
 PROVIDER_FILES = sorted(glob.glob(os.path.join(MODULE_UTILS, '_genesys_provider_*.py'))) + [

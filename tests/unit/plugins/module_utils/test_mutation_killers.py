@@ -19,6 +19,7 @@ import threading
 import pytest
 
 from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_common as common
+from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_provider_backup
 from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_provider_model as idp
 from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_identity_provider_core as idp_core
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import GenesysClient, GenesysError
@@ -74,7 +75,7 @@ def test_an_enabled_listing_entry_without_id_still_counts_as_a_way_in():
 # ====================================================================== lockout guard (core, post-write)
 
 def test_post_write_guard_per_type_provider_counts_the_other_providers_and_the_login():
-    has = idp_core._org_has_sign_in
+    has = idp.org_has_sign_in
     okta_off = dict(_ent('okta'), disabled=True)
     # the listing still shows the target enabled (lag): only after_obj counts for the target
     assert has([_ent('okta'), _ent('purecloud', disabled=True)], 'okta', None, okta_off) is False
@@ -85,7 +86,7 @@ def test_post_write_guard_per_type_provider_counts_the_other_providers_and_the_l
 
 
 def test_post_write_guard_custom_target_skips_only_itself():
-    has = idp_core._org_has_sign_in
+    has = idp.org_has_sign_in
     corp_off = dict(_ent('c-1', name='Corp', pid='c-1'), disabled=True)
     pc_off = _ent('purecloud', disabled=True)
     assert has([_ent('c-1', pid='c-1'), pc_off], 'custom', 'c-1', corp_off) is False
@@ -98,7 +99,7 @@ def test_post_write_guard_custom_target_skips_only_itself():
 
 
 def test_post_write_guard_for_the_genesys_login_itself():
-    has = idp_core._org_has_sign_in
+    has = idp.org_has_sign_in
     okta_off = _ent('okta', disabled=True)
     assert has([okta_off], 'purecloud', None, None) is True                       # entry deleted: default on
     assert has([okta_off], 'purecloud', None, {'disabled': False}) is True
@@ -460,7 +461,7 @@ def test_load_backup_accepts_a_good_file_and_a_null_provider(tmp_path):
     ('a' * 100, 'a' * 60),
 ])
 def test_backup_file_name_parts_are_safe(text, slug):
-    assert idp_core._slug(text) == slug
+    assert _genesys_provider_backup.slug(text) == slug
 
 
 def test_backup_document_and_file(tmp_path, monkeypatch):
@@ -684,7 +685,6 @@ def test_backup_file_that_cannot_be_written_fails_before_the_change(tmp_path, mo
     import datetime
     import os
     moment = datetime.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=datetime.timezone.utc)
-    from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_provider_backup
     monkeypatch.setattr(_genesys_provider_backup, '_utcnow', lambda: moment)
     directory = tmp_path / 'backups'
     directory.mkdir(mode=0o700)
