@@ -135,8 +135,10 @@ def test_connect_builds_and_closes_the_client_in_one_place(monkeypatch):
                                path='/oauth/token')
     assert 'POST /oauth/token failed: HTTP 401' in exc.value.msg and made[1].closed
     # a setting error before any request: the task failure, nothing to close
-    monkeypatch.setattr(api_mod, 'GenesysClient', lambda *a, **k: (_ for _ in ()).throw(
-        GenesysError(code='invalid.url', message='api_url is not an https URL')))
+    def refusing_client(params, warn=None, **kw):
+        raise GenesysError(code='invalid.url', message='api_url is not an https URL')
+
+    monkeypatch.setattr(api_mod, 'GenesysClient', refusing_client)
     with pytest.raises(GenesysModuleFail, match='api_url is not an https URL'):
         with api_mod.connect({}, ctx):
             raise AssertionError('not reached')
