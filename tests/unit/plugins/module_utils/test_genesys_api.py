@@ -135,6 +135,7 @@ def test_connect_builds_and_closes_the_client_in_one_place(monkeypatch):
                                path='/oauth/token')
     assert 'POST /oauth/token failed: HTTP 401' in exc.value.msg and made[1].closed
     # a setting error before any request: the task failure, nothing to close
+
     def refusing_client(params, warn=None, **kw):
         raise GenesysError(code='invalid.url', message='api_url is not an https URL')
 
