@@ -65,7 +65,7 @@ def _x(ratio):
 SCENARIOS = ('fresh', 'fresh-org-name', 'converged', 'check')
 SCENARIO_NAMES = {
     'fresh': 'fresh',
-    'fresh-org-name': 'fresh, saml_sso_org_name set',
+    'fresh-org-name': 'fresh with saml_sso_org_name set',
     'converged': 'converged',
     'check': 'check (--check --diff, fresh org)',
 }

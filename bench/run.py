@@ -94,7 +94,7 @@ EXTRAS = {
     ('fresh', 'GET /api/v2/organizations/me'):
         "the admin side's org: the lock key, the journal's and the backup's organization and the backup file name "
         "(issue 13 safety: the preserved clients' answer is not trusted for it, a mistyped inventory could name "
-        "another org); not made when the org is given (`saml_sso_org_name`: the row \"fresh, saml_sso_org_name set\")",
+        "another org); not made when the org is given (`saml_sso_org_name`: the row \"fresh with saml_sso_org_name set\")",
     ('fresh', 'GET /api/v2/identityproviders/okta'):
         "the final read after `settle_delay`: the concurrent-change check of the safety invariants (issue 13)",
     ('check', 'GET /api/v2/tokens/me'):
