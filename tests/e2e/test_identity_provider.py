@@ -16,7 +16,8 @@ import stat
 import pytest
 import yaml
 
-from helpers import DEFAULT_SEED, run_playbook
+from helpers import DEFAULT_SEED, run_playbook   # first: it puts devkit/ on sys.path
+from genesys_devkit.certs import make_certificate
 
 SEED = copy.deepcopy(DEFAULT_SEED)
 ORG = SEED['orgs'][0]
@@ -29,19 +30,8 @@ WRITE_METHODS = ('PUT', 'POST', 'DELETE')
 
 
 def _cert(cn, start_days=-1, end_days=365):
-    import datetime
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now + datetime.timedelta(days=start_days))
-            .not_valid_after(now + datetime.timedelta(days=end_days)).sign(key, hashes.SHA256()))
-    return cert.public_bytes(serialization.Encoding.PEM).decode('ascii')
+    """PEM of a self-signed EC P-256 certificate (the dev kit's factory)."""
+    return make_certificate(cn, not_before_days=start_days, days=end_days).pem
 
 
 CERT_A = _cert('idp-signing-a')

@@ -15,14 +15,14 @@ import glob
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 
 import pytest
 import yaml
 
-from conftest import CONFIGURE, COLLECTIONS, REPO, VENV_BIN, make_cert, org_seed, role_group_vars, role_host_vars
+from conftest import CONFIGURE, REPO, VENV_BIN, make_cert, org_seed, role_group_vars, role_host_vars
+from genesys_devkit.playbook import start_playbook
 
 OLD_CERT = make_cert("old-idp.txn.example")[0]
 NEW_CERT = make_cert("new-idp.txn.example")[0]
@@ -41,17 +41,6 @@ def _add_org(emu, name, providers=None):
     return name
 
 
-def _env(tmp_path):
-    env = dict(os.environ)
-    env.update(PATH=VENV_BIN + os.pathsep + env.get("PATH", ""), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
-               ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_RETRY_FILES_ENABLED="False",
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), ANSIBLE_HOME=str(tmp_path / "ansible-home"))
-    for key in [k for k in env if k.startswith("GENESYSCLOUD_")]:
-        env.pop(key)
-    return env
-
-
 def _inventory(tmp_path, emu, org, backup_dir, name="inventory.yml", **extra):
     group = role_group_vars(emu, NEW_PROVIDER, backup_dir, saml_sso_lock_dir=str(tmp_path / "locks"), **extra)
     group.update(ansible_connection="local", ansible_python_interpreter=sys.executable)
@@ -61,29 +50,24 @@ def _inventory(tmp_path, emu, org, backup_dir, name="inventory.yml", **extra):
     return str(path)
 
 
-def _start(cmd, tmp_path, log_name):
-    log = open(str(tmp_path / log_name), "w")
-    proc = subprocess.Popen(cmd, cwd=REPO, env=_env(tmp_path), stdout=log, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
-    proc.log_file = log
-    proc.log_path = str(tmp_path / log_name)
-    return proc
+def _start(playbook, tmp_path, log_name, inventory=None):
+    """ansible-playbook through the dev kit's runner: its own process group, the kit's Ansible env (GENESYSCLOUD_*
+    dropped), stdout and stderr in ``tmp_path/log_name``."""
+    return start_playbook(playbook, inventory, cwd=REPO, output_path=str(tmp_path / log_name), merge_output=True,
+                          timeout=240, workdir=str(tmp_path / ("pb-" + log_name)),
+                          env_options=dict(python=sys.executable, bin_dir=VENV_BIN,
+                                           local_temp=str(tmp_path / "ansible-tmp"),
+                                           ansible_home=str(tmp_path / "ansible-home")))
 
 
-def _finish(proc, timeout=240):
-    try:
-        proc.wait(timeout=timeout)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
-        proc.log_file.close()
-    with open(proc.log_path) as handle:
-        return proc.returncode, handle.read()
+def _finish(run, timeout=240):
+    """(rc, output) of a started run; past ``timeout`` its process group is killed."""
+    result = run.wait(timeout=timeout)
+    return result.rc, result.stdout
 
 
 def _playbook(inventory, tmp_path, log_name):
-    return _start([os.path.join(VENV_BIN, "ansible-playbook"), "-i", inventory, CONFIGURE], tmp_path, log_name)
+    return _start(CONFIGURE, tmp_path, log_name, inventory=inventory)
 
 
 def _wait_for_write(emu, org, path, timeout=120):
@@ -138,24 +122,23 @@ def _kill_after_the_write(emu, tmp_path, org, sig):
                   delay_ms=60000, count=1)
     backup_dir = tmp_path / "backups"
     inventory = _inventory(tmp_path, emu, org, backup_dir)
-    proc = _playbook(inventory, tmp_path, "killed.log")
+    run = _playbook(inventory, tmp_path, "killed.log")
+    done = None
     try:
         assert _wait_for_write(emu, org, "/api/v2/identityproviders/generic"), "the run never wrote"
         time.sleep(0.5)
-        workers = _descendants(proc.pid)
+        workers = _descendants(run.pid)
         if sig == signal.SIGKILL:
-            for pid in workers + [proc.pid]:   # the whole run, workers included, dies at once
+            for pid in workers + [run.pid]:    # the whole run, workers included, dies at once
                 _kill(pid, signal.SIGKILL)
         else:
-            _kill(proc.pid, sig)               # Ctrl-C: ansible-playbook stops its workers itself
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
+            _kill(run.pid, sig)                # Ctrl-C: ansible-playbook stops its workers itself
+            done = run.wait(timeout=30)        # (its group is killed past 30 s)
             for pid in workers:                # whatever is left of the run, by PID
                 _kill(pid, signal.SIGKILL)
     finally:
-        rc, out = _finish(proc, timeout=60)
+        if done is None:
+            done = run.wait(timeout=60)
     emu.clear_faults()
     [journal] = _journals(backup_dir, org)
     assert journal["state"] == "written", journal["state"]   # killed: the journal is left unfinished
@@ -210,7 +193,7 @@ def _disable_playbook(tmp_path, emu, org, name, target, lock_dir):
              "tasks": [{"name": "Disable one provider", "genesyscloud.sso.genesys_identity_provider": dict(conn, **args)}]}]
     path = tmp_path / name
     path.write_text(yaml.safe_dump(play))
-    return [os.path.join(VENV_BIN, "ansible-playbook"), "-i", "localhost,", str(path)]
+    return str(path)
 
 
 def _enabled_sign_in(providers, custom):
