@@ -285,6 +285,15 @@ def test_twenty_orgs_one_failing_the_others_succeed(emu, tmp_path):
             assert providers_of(emu, org)['generic']['relyingPartyIdentifier'] == 'genesys.cloud.' + org
     assert '20 org(s): 19 changed, 0 unchanged/healthy, 1 failed (fleet-07)' in result.stdout
 
+    # the fleet cost (issue 15): every task evaluated for an org costs a worker process, run or skipped. An org that
+    # did not fail costs 4 (record + input check, step 4, the summary built and shown); the report's 3 run_once
+    # tasks count on one org only, and ends the others without a task (meta end_host). The failed org adds its
+    # rescue and the report's fail.
+    cost = dict((org, sum(_recap(result, org)[k] for k in ('ok', 'skipped', 'failures'))) for org in FLEET)
+    ok_costs = sorted(cost[o] for o in FLEET if o != 'fleet-07')
+    assert ok_costs[:-1] == [4] * 18 and ok_costs[-1] <= 4 + 3, cost
+    assert cost['fleet-07'] <= 6, cost
+
 
 def test_inventory_split_with_limit_gives_the_same_end_state(emu, tmp_path):
     orgs = FLEET[:3] + ['known-org']
