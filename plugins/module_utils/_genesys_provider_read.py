@@ -116,6 +116,22 @@ class Reader:
                     self._org = dict(short_name=None, id=None, name=None)
         return self._org
 
+    def adopt_org(self, check):
+        """Take the org from a preserved-client check of the admin client itself (the same client id on the same
+        API host: an OAuth client belongs to one org), so that no GET of the organization of its own is needed.
+
+        Only a passed check with the org's id and short name counts; a preserved client with another client id is
+        never taken (it may belong to another org: its org must not become this org's lock key or backup org).
+        """
+        own = getattr(self.client, 'client_id', None)
+        if self._org is not None or not own:
+            return
+        for entry in (check or {}).get('report') or []:
+            org = entry.get('organization') or {}
+            if entry.get('passed') and entry.get('client_id') == own and org.get('id') and org.get('short_name'):
+                self._org = dict(short_name=org['short_name'], id=org['id'], name=org.get('name'))
+                return
+
     def reread(self, ptype, provider_id, label):
         """Read the provider after a write, waiting out eventual consistency (404 = not there yet)."""
         timeout = max(0.0, float(self.params.get('consistency_timeout') or 0.0))

@@ -271,6 +271,9 @@ options:
       - The same fact as O(org_name) of the V(saml2_bearer) grant - when only O(org_name) is set, it serves as the
         org short name too (no lookup); when both are set they must be equal, else the task fails before any
         request.
+      - Nor is it looked up when the admin client itself is one of O(preserved_clients) - its own check already
+        answered the org (the same client id; the org of any other client is never taken for this org's lock,
+        journal or backup, since it may belong to another org).
     type: str
   list_providers:
     description:

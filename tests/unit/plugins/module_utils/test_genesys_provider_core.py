@@ -156,3 +156,43 @@ def test_no_platform_path_outside_the_facade_but_the_domains_provider_base():
                     and n.value.startswith('/api/')]
         want = ['/api/v2/identityproviders'] if path.endswith('_genesys_provider_model.py') else []
         assert literals == want, (os.path.basename(path), literals)
+
+
+# ------------------------------------------------------------------ the org from the admin client's own check
+
+ACME = dict(id='5f0e0c2a-0000-4000-8000-00000000a0c1', name='Acme', short_name='acme-prod')
+
+
+def _checked(monkeypatch, org=ACME, passed=True):
+    def fake_check(params, target, ctx):
+        return dict(client_id=target['client_id'], name=target['name'], passed=passed, unreachable=False,
+                    checks=[dict(name='token', passed=passed, detail='ok' if passed else 'HTTP 401')],
+                    organization=dict(org) if org else None, client=None, roles=[], probes=[])
+    monkeypatch.setattr(idp_core, 'check_client', fake_check)
+
+
+def _client(client_id):
+    return [dict(client_id=client_id, client_secret='secret-of-%s' % client_id, name=None, probe_paths=None,
+                 expect=None)]
+
+
+def test_the_admin_clients_own_check_answers_the_org(tmp_path, monkeypatch):
+    _checked(monkeypatch)
+    api = FakeIdpApi()
+    api.client_id = 'c'    # the admin client of params() is also the preserved client
+    result = run(api, tmp_path, backup=True, preserved_clients=_client('c'), **OKTA)
+    assert result['changed'] and org_reads(api) == []
+    assert os.path.basename(result['backup_file']).startswith('acme-prod_okta_')
+    assert idp_core.load_backup(result['backup_file'])['organization'] == dict(short_name='acme-prod', id=ACME['id'])
+    assert result['organization'] == ACME
+
+
+@pytest.mark.parametrize('case', ['another client', 'no short name', 'no id', 'admin without client id'])
+def test_another_clients_org_never_becomes_this_orgs(tmp_path, monkeypatch, case):
+    org = dict(ACME, short_name=None) if case == 'no short name' else dict(ACME, id=None) if case == 'no id' else ACME
+    _checked(monkeypatch, org=org)
+    api = FakeIdpApi()
+    api.client_id = None if case == 'admin without client id' else 'c'
+    bot = 'reporting-bot' if case == 'another client' else 'c'
+    run(api, tmp_path, backup=True, preserved_clients=_client(bot), **OKTA)
+    assert len(org_reads(api)) == 1   # the admin's own GET of the organization
