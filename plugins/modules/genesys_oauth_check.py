@@ -55,6 +55,29 @@ options:
       - Not used by this module (each client is checked with its own client-credentials grant); it may
         be set through C(module_defaults) without effect.
     type: str
+  grant_type:
+    description:
+      - Not used by this module (each client is checked with its own client-credentials grant), whatever
+        grant the other modules of the play use. It (and O(username), O(password), O(assertion), O(org_name))
+        may be set through C(module_defaults) for the action group without effect; the grant's own
+        requirements are still checked (for example O(grant_type=password) needs O(username)).
+    type: str
+  username:
+    description:
+      - Not used by this module (see O(grant_type)).
+    type: str
+  password:
+    description:
+      - Not used by this module (see O(grant_type)). Never logged or returned.
+    type: str
+  assertion:
+    description:
+      - Not used by this module (see O(grant_type)). Never logged or returned.
+    type: str
+  org_name:
+    description:
+      - Not used by this module (see O(grant_type)).
+    type: str
   clients:
     description:
       - The clients to check, in one task.
