@@ -122,7 +122,7 @@ class Change:
         self.lock = None
         self.journal = None
         self.plan = None
-        self.result = dict(changed=False, existed=None, verified=None, not_kept=[], rolled_back=False,
+        self.result = dict(changed=False, existed=None, verified=None, not_kept=[], dropped=[], rolled_back=False,
                            recovered=[], journal_file=None, failed_step=None)
         self.step = 'read'
 

@@ -777,8 +777,9 @@ not_kept:
 dropped:
   description:
     - The part of RV(not_kept) for which the read-back holds no value at all (the platform drops the field on this
-      type). Remembered in the journal (with O(backup)) and not compared again on this org.
-  returned: when the task wrote
+      type). Remembered in the journal (with O(backup)) and not compared again on this org. Empty unless the task
+      wrote.
+  returned: always
   type: list
   elements: str
 end_state:

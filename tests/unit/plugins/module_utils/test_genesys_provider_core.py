@@ -196,3 +196,14 @@ def test_another_clients_org_never_becomes_this_orgs(tmp_path, monkeypatch, case
     bot = 'reporting-bot' if case == 'another client' else 'c'
     run(api, tmp_path, backup=True, preserved_clients=_client(bot), **OKTA)
     assert len(org_reads(api)) == 1   # the admin's own GET of the organization
+
+
+KEYCLOAK_MODEL = ('existed', 'proposed', 'end_state', 'verified', 'not_kept', 'dropped')
+
+
+@pytest.mark.parametrize('check', [False, True], ids=['real', 'check'])
+@pytest.mark.parametrize('args', [OKTA, dict(type='okta', state='absent')], ids=['present', 'absent'])
+def test_every_path_carries_the_result_model(tmp_path, check, args):
+    result = run(FakeIdpApi(), tmp_path, check=check, org_short_name='acme-prod', **args)
+    assert [k for k in KEYCLOAK_MODEL if k not in result] == []
+    assert isinstance(result['not_kept'], list) and isinstance(result['dropped'], list)
