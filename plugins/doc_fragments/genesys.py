@@ -43,11 +43,12 @@ options:
         every module of the collection, so one C(module_defaults) entry for the action group serves them all).
       - V(client_credentials) needs O(client_id) and O(client_secret). It is the grant for automation; the
         token's access comes from the roles of the OAuth client.
-      - V(password) needs O(client_id), O(client_secret), O(username) and O(password); the OAuth client must
+      - V(password) needs O(client_id), O(client_secret), O(username) and O(password). The OAuth client must
         be of grant type Password. Genesys documents client credentials for automation; prefer it.
-      - V(saml2_bearer) needs O(client_id), O(client_secret), O(assertion) and O(org_name).
-      - V(token) needs O(access_token) and uses it as it is; when O(client_id)/O(client_secret) are given too
-        and the platform answers 401, a new token is minted once with client credentials.
+      - V(saml2_bearer) needs O(client_id), O(client_secret), O(assertion) and O(org_name). O(assertion) is a
+        base64 SAML 2.0 assertion of the org's identity provider, O(org_name) the org short name.
+      - V(token) needs O(access_token). The token is used as it is; when O(client_id)/O(client_secret) are
+        given too and the platform answers 401, a new token is minted once with client credentials.
       - When not set, V(token) if O(access_token) is given, else V(client_credentials)
         (M(genesyscloud.sso.genesys_token) defaults to V(client_credentials)).
       - Every grant's token request is a C(POST <login_url>/oauth/token) with O(client_id) and O(client_secret)

@@ -60,6 +60,12 @@ class Grant:
         self.doc = doc
         self.renew = renew
 
+    def doc_line(self):
+        """The line of the ``grant_type`` documentation (doc fragment) for this grant: what it needs, then ``doc``."""
+        needs = ['O(%s)' % option for option in self.requires]
+        needs = needs[0] if len(needs) == 1 else '%s and %s' % (', '.join(needs[:-1]), needs[-1])
+        return 'V(%s) needs %s. %s' % (self.name, needs, self.doc)
+
     def env_fallbacks(self):
         """``{option: environment variable}`` of the required options that fall back to one."""
         return dict((name, opt['env']) for name, opt in CREDENTIAL_OPTIONS if name in self.requires and opt['env'])
@@ -70,18 +76,18 @@ class Grant:
 
 GRANTS = (
     Grant('client_credentials', 'client_credentials', (), ('client_id', 'client_secret'),
-          'the grant for automation: O(client_id) and O(client_secret) are sent as HTTP Basic authentication, '
-          'without any scope; the token\'s access comes from the roles of the OAuth client.'),
+          "It is the grant for automation; the token's access comes from the roles of the OAuth client."),
     Grant('password', 'password', (('username', 'username'), ('password', 'password')),
           ('client_id', 'client_secret', 'username', 'password'),
-          'for OAuth clients of grant type Password only (most orgs use client credentials): the user\'s '
-          'O(username) and O(password).'),
+          'The OAuth client must be of grant type Password. Genesys documents client credentials for automation; '
+          'prefer it.'),
     Grant('saml2_bearer', SAML2_BEARER_GRANT, (('orgName', 'org_name'), ('assertion', 'assertion')),
           ('client_id', 'client_secret', 'assertion', 'org_name'),
-          'a base64 SAML 2.0 O(assertion) of the org\'s identity provider plus the org short name O(org_name).'),
+          'O(assertion) is a base64 SAML 2.0 assertion of the org\'s identity provider, O(org_name) the org short '
+          'name.'),
     Grant('token', None, (), ('access_token',),
-          'a token obtained before (for example by M(genesyscloud.sso.genesys_token)), given as O(access_token); '
-          'with O(client_id)/O(client_secret) too, a refused token is renewed once with client credentials.',
+          'The token is used as it is; when O(client_id)/O(client_secret) are given too and the platform answers '
+          '401, a new token is minted once with client credentials.',
           renew='client_credentials'),
 )
 GRANTS_BY_NAME = dict((g.name, g) for g in GRANTS)
