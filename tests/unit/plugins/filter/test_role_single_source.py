@@ -20,7 +20,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import re
 
 import pytest
 import yaml
@@ -56,8 +55,7 @@ def _tasks(items):
     for task in items or []:
         yield task
         for key in ('block', 'rescue', 'always'):
-            for inner in _tasks(task.get(key)):
-                yield inner
+            yield from _tasks(task.get(key))
 
 
 def step4_task(tasks=None):
@@ -135,8 +133,7 @@ def _choices(node, path=()):
             if key == 'choices':
                 yield path, value
             else:
-                for found in _choices(value, path + (key,)):
-                    yield found
+                yield from _choices(value, path + (key,))
 
 
 def test_every_choices_list_of_the_role_is_the_module_options():
