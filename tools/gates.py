@@ -279,9 +279,14 @@ def gate_lint(g):
         ('antsibull-docs lint', [venv_bin('antsibull-docs'), 'lint-collection-docs', '--plugin-docs',
                                  '--validate-collection-refs', 'self', '.']),
     ]
+    # ansible-lint --offline caches in $ANSIBLE_HOME (default ~/.ansible) and prepends its collections dir to the
+    # collections path: a copy of this collection left in ~/.ansible/collections by anything else would shadow the
+    # working tree (a stale copy without a new filter fails the syntax check). The repo's own, git-ignored .ansible/
+    # keeps the gate independent of the user's home.
+    env = env_for(ANSIBLE_HOME=os.path.join(ROOT, '.ansible'))
     bad = []
     for name, cmd in checks:
-        rc, _ = run(cmd)
+        rc, _ = run(cmd, env=env)
         if rc:
             g.failed += 1
             bad.append(name)
