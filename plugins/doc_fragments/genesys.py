@@ -92,8 +92,9 @@ options:
     description:
       - Short name of the org (C(thirdPartyOrgName)) for O(grant_type=saml2_bearer), sent as C(orgName).
       - The same fact as the O(genesyscloud.sso.genesys_identity_provider#module:org_short_name) option of
-        M(genesyscloud.sso.genesys_identity_provider) (the org short name in its service provider values);
-        when both are set, give them the same value.
+        M(genesyscloud.sso.genesys_identity_provider) (the org short name in its service provider values); that
+        module takes O(org_name) as the org short name when its own option is not set, and fails before any
+        request when both are set and differ.
     type: str
   validate_certs:
     description:
