@@ -259,8 +259,9 @@ def gate_emulator(g):
 
 
 def gate_devkit(g):
-    """The dev kit's own tests (devkit/tests: env, links, seeds, certificates, launcher, one run per runner mode)."""
-    pytest_gate(g, 'devkit', ['devkit/tests'], ['-n', '2'])
+    """The dev kit's own tests (devkit/tests: env, links, seeds, certificates, launcher, one run per runner mode) and
+    the benchmark's (bench/tests: each peer's request list against the emulator, the fleet plan, the verdicts)."""
+    pytest_gate(g, 'devkit', ['devkit/tests', 'bench/tests'], ['-n', '2'])
 
 
 def gate_e2e(g):
