@@ -163,7 +163,9 @@ def test_no_platform_path_outside_the_facade_but_the_domains_provider_base():
 ACME = dict(id='5f0e0c2a-0000-4000-8000-00000000a0c1', name='Acme', short_name='acme-prod')
 
 
-def _checked(monkeypatch, org=ACME, passed=True):
+def _checked(monkeypatch, org='acme', passed=True):
+    org = ACME if org == 'acme' else org
+
     def fake_check(params, target, ctx):
         return dict(client_id=target['client_id'], name=target['name'], passed=passed, unreachable=False,
                     checks=[dict(name='token', passed=passed, detail='ok' if passed else 'HTTP 401')],
