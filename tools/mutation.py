@@ -1,16 +1,30 @@
 #!/usr/bin/env python3
 """Mutation testing of the safety-critical code (``make mutation``), with mutmut, in a throwaway copy.
 
-What it mutates (single-expression mutants made by mutmut 3, pinned in requirements-dev.txt; FILES below):
+What it mutates (single-expression mutants made by mutmut 3, pinned in requirements-dev.txt; FILES below; all in
+``plugins/module_utils/``, the files of the restructure of issue 15):
 
-* ``plugins/module_utils/_genesys_provider_model.py``      the domain, every function (lockout guard, ids and paths,
-  comparison, payloads, sanitising);
-* ``plugins/module_utils/_genesys_client.py``   the client, every function (TLS defaults, URL checks,
-  redirects, grants, retries, masking of answers);
-* ``plugins/module_utils/_genesys_common.py``   the secret masking (forms of a secret, masker, scrubbing);
-* ``plugins/module_utils/_genesys_identity_provider_core.py`` the provider core without its metadata/certificate helpers:
-  lockout guard, plan, write, verification, rollback, backup and restore checks, journal recovery;
-* ``plugins/module_utils/_genesys_txn.py``     the journal and the per-org lock.
+* ``_genesys_provider_model.py``   the domain, every function (lockout guard and ``reduces_sign_in``, the post-write
+  ``org_has_sign_in``, ids and paths, the provider URL check, comparison, plan, payloads, sanitising);
+* ``_genesys_provider_options.py`` the option table;
+* ``_genesys_provider_change.py``  the journaled change: guard, lock, backup/journal, write, guard after the write,
+  verification, rollback, the custom-provider limit;
+* ``_genesys_provider_backup.py``  the backup file and the restore checks (org, API host);
+* ``_genesys_provider_input.py``   the input checks (directory options, the id, the probe paths), without the
+  metadata/certificate helpers;
+* ``_genesys_provider_read.py``    the reads (without the org read) and ``_genesys_provider_recovery.py`` the
+  journal recovery; ``_genesys_identity_provider_core.py`` what is left of the core (``core``, ``_run``);
+* ``_genesys_txn.py``              the journal and the per-org lock;
+* ``_genesys_transport.py``        TLS defaults, the one https URL validator, retries, replay accounting, redirects
+  refused, masking of answers;
+* ``_genesys_client.py``           base URLs, token, re-authentication, masking; ``_genesys_grants.py`` the grant
+  table; ``_genesys_api.py`` the API facade (paths, the error advice, unknown write outcomes);
+* ``_genesys_common.py``           the secret masking (forms of a secret, masker, scrubbing).
+
+``--safety-only`` mutates only SAFETY_FUNCTIONS (the functions whose survivors are listed one by one).
+``--list`` runs nothing: it lists the targets and checks that every file, function, line pattern and
+explained-survivor rule named here exists (each rule must match a mutant mutmut makes of its function); a run
+refuses to start when one does not (devkit/tests/test_mutation_targets.py holds the same check).
 
 The test command is the unit suite (``tests/unit``); mutmut runs, for each mutant, only the unit tests
 that call the mutated function (it records that in a first, clean run).
@@ -28,7 +42,7 @@ Bounded: ``nice -n 19``, ``--max-children`` workers (default 2), a wall-clock ``
 limit per mutant (``--timeout-multiplier``: a mutant that loops is a "timeout").
 
 Exit status: 0 when the run completed (survivors are reported, not failed on), 1 when mutmut could not
-run (clean tests failing, ...), 2 on bad usage.
+run (clean tests failing, a target missing, ...), 2 on bad usage.
 """
 
 from __future__ import annotations
@@ -52,40 +66,74 @@ PKG = 'ansible_collections/genesyscloud/sso'
 MOD = 'ansible_collections.genesyscloud.sso.plugins.module_utils'
 MUTMUT = os.path.join(os.path.dirname(sys.executable), 'mutmut')
 
+MU = 'plugins/module_utils/'
+IDP = MU + '_genesys_provider_model.py'
+CHANGE = MU + '_genesys_provider_change.py'
+BACKUP = MU + '_genesys_provider_backup.py'
+INPUT = MU + '_genesys_provider_input.py'
+READ = MU + '_genesys_provider_read.py'
+RECOVERY = MU + '_genesys_provider_recovery.py'
+OPTIONS = MU + '_genesys_provider_options.py'
+CORE = MU + '_genesys_identity_provider_core.py'
+TXN = MU + '_genesys_txn.py'
+TRANSPORT = MU + '_genesys_transport.py'
+CLI = MU + '_genesys_client.py'
+GRANTS = MU + '_genesys_grants.py'
+API = MU + '_genesys_api.py'
+COM = MU + '_genesys_common.py'
+
 # file -> (part, functions mutated, functions left out); fnmatch patterns on the function name (methods as
-# Class.method).  The core's metadata/certificate helpers are not safety code and are left out.
+# Class.method).  The provider's metadata/certificate helpers (input side) and the org read (Reader.organization)
+# are not safety code and are left out, as before the split of the provider core (issue 15).
+# Every name here must exist: ``--list`` and devkit/tests/test_mutation_targets.py check it (check_targets).
 FILES = collections.OrderedDict([
-    ('plugins/module_utils/_genesys_provider_model.py', ('domain', ['*'], [])),
-    ('plugins/module_utils/_genesys_client.py', ('client', ['*'], [])),
-    ('plugins/module_utils/_genesys_common.py', ('secret masking', [
+    (IDP, ('domain', ['*'], [])),
+    (OPTIONS, ('provider option table', ['*'], [])),
+    (CHANGE, ('provider change: guard, lock, journal, write, verify, rollback', ['*'], [])),
+    (BACKUP, ('provider backup: file, restore checks', ['*'], ['_utcnow'])),
+    (INPUT, ('provider input checks', ['*'], [
+        'provider_options', 'label', 'apply_metadata', 'load_certs', '_read_metadata', '_metadata_name_id',
+        '_metadata_api'])),
+    (READ, ('provider reads', ['*'], ['Reader.organization'])),
+    (RECOVERY, ('journal recovery', ['*'], [])),
+    (CORE, ('provider core: entry', ['core', '_run'], [])),
+    (TXN, ('journal and org lock', ['*'], [])),
+    (TRANSPORT, ('transport: TLS, URL validator, retries, redirects', ['*'], [])),
+    (CLI, ('client: base URLs, token, re-auth', ['*'], [])),
+    (GRANTS, ('grant table', ['*'], [])),
+    (API, ('API facade: paths, error advice, unknown outcomes', ['*'], [])),
+    (COM, ('secret masking', [
         '_looks_like_credential', 'secret_forms', 'basic_credential', 'SecretMasker.*', 'scrub_text', 'scrub',
         'connection_secrets', 'report_secret', 'mask_output', 'RunContext.add_secret', 'RunContext.masker',
         '*mask*', '*secret*', '*scrub*'], [])),
-    ('plugins/module_utils/_genesys_identity_provider_core.py', ('provider core: safety code', ['*'], [
-        '_apply_metadata', '_load_certs', '_label', '_provider_options', '_utcnow', '_Run.organization'])),
-    ('plugins/module_utils/_genesys_txn.py', ('journal and org lock', ['*'], [])),
 ])
 
 # The survivors listed one by one in the report (each killed by a test or explained): the safety code of
-# issue 13 E16 -- lockout guard, id/path building, backup/restore checks, masking, TLS defaults.
+# issue 13 E16 -- lockout guard, id/path building, backup/restore checks, masking, TLS defaults (and the URL checks
+# and redirects of the resource layer). ``--safety-only`` mutates these functions only.
 # file -> [(function pattern, regex the original line must match, or None)].
-SAFETY_FUNCTIONS = {
-    'plugins/module_utils/_genesys_provider_model.py': [
-        (p, None) for p in ('lockout_check', 'is_enabled', 'classify_entity', 'provider_path', 'validate_provider_id',
-                            '_segment', 'family_of', 'check_listing_entity', '_next_page_path', '_mask_userinfo')],
-    'plugins/module_utils/_genesys_client.py': [
-        ('GenesysClient.__init__', r'verify|validate_certs|ca_path|CA_PATH'),
-        ('GenesysClient._resolve_urls', r'http|scheme'),
+SAFETY_FUNCTIONS = collections.OrderedDict([
+    (IDP, [(p, None) for p in (
+        'lockout_check', 'is_enabled', 'reduces_sign_in', 'org_has_sign_in', 'classify_entity', 'provider_path',
+        'validate_provider_id', '_segment', 'family_of', 'check_listing_entity', '_next_page_path', '_mask_userinfo',
+        '_is_https_url')]),
+    (CHANGE, [(p, None) for p in (
+        'Change.guard', 'Change.reduces_sign_in', 'Change.guard_after_write', 'Change.check_backup_target')]),
+    (BACKUP, [(p, None) for p in ('load_backup', 'org_matches', 'host_of', 'write_backup', 'slug')]),
+    (INPUT, [('check_inputs', None)]),
+    (TXN, [(p, None) for p in ('safe_segment', 'check_private_dir')]),
+    (TRANSPORT, [
+        ('Transport.__init__', r'verify|validate_certs|ca_path|CA_PATH'),
+        ('Transport.send', r'allow_redirects|redirect|300 <= status|verify'),
+        ('Transport.open_stream', r'allow_redirects|verify'),
+        ('check_https_url', None), ('Transport.redirect_error', None), ('_location_host', None),
+        ('_masked_body', None), ('*mask*', None)]),
+    (CLI, [
+        ('GenesysClient._resolve_urls', r'http|_check_base_url'), ('_check_base_url', None),
         ('GenesysClient.mask', None), ('GenesysClient._report_secret', None), ('GenesysClient._clean_token', None),
-        ('_masked_body', None), ('GenesysClient._redirect_error', None), ('_location_host', None),
-        ('*mask*', None)],
-    'plugins/module_utils/_genesys_common.py': [('*', None)],
-    'plugins/module_utils/_genesys_identity_provider_core.py': [
-        (p, None) for p in ('_Change.guard', '_Change.reduces_sign_in', '_org_has_sign_in', 'load_backup',
-                            '_Change.check_backup_target', '_org_matches', '_host_of', '_write_backup', '_slug',
-                            '_check_dir_option', '*lockout*')],
-    'plugins/module_utils/_genesys_txn.py': [(p, None) for p in ('safe_segment', 'check_private_dir')],
-}
+        ('GenesysClient._redirect_error', None), ('*mask*', None)]),
+    (COM, [('*', None)]),
+])
 
 BEGIN_RUN = '<!-- BEGIN mutation-run: written by tools/mutation.py (make mutation); do not edit inside -->'
 END_RUN = '<!-- END mutation-run -->'
@@ -96,11 +144,8 @@ STATUS_ORDER = ('killed', 'survived', 'timeout', 'no tests', 'suspicious', 'segf
                 'skipped', 'check was interrupted by user', 'caught by type check')
 
 # Known survivors of the safety code: (file, function pattern, regex on the mutated line, explanation).
-# A survivor that matches none is listed as "NOT EXPLAINED" in the report.
-IDP = 'plugins/module_utils/_genesys_provider_model.py'
-CLI = 'plugins/module_utils/_genesys_client.py'
-COM = 'plugins/module_utils/_genesys_common.py'
-CORE = 'plugins/module_utils/_genesys_identity_provider_core.py'
+# A survivor that matches none is listed as "NOT EXPLAINED" in the report.  Every rule must match a mutant that
+# mutmut makes of a safety function of its file (check_targets: a rule left behind by a move matches nothing).
 EXPLAINED = [
     (IDP, 'lockout_check', r"before = dict\(name='PureCloud'",
      'equivalent: the stand-in for the missing purecloud entry is only read by is_enabled(), which takes a missing '
@@ -114,14 +159,16 @@ EXPLAINED = [
      "equivalent: an empty or 'XXXX' segment is no provider type either, so the entity is classified the same"),
     (IDP, '_next_page_path', r"else 'XXXX'|\\x1F\\x7F",
      "equivalent: 'XXXX' is refused exactly like '' (not the listing path); regex hex escapes are case-insensitive"),
-    (CORE, '_write_backup', r'json\.dump\(document, handle',
+    (BACKUP, 'write_backup', r'json\.dump\(document, handle',
      'formatting of the backup file only (indentation, key order): load_backup reads it the same'),
-    (CORE, '_write_backup', r'os\.open\(path, ',
+    (BACKUP, 'write_backup', r'os\.open\(path, ',
      'equivalent: 385 is 0o600, and without the mode the file is still chmod 0600 on the next line, inside the '
      '0700 backup directory, before anything is written to it'),
-    (CORE, '*', r"getattr\(self\.run\.client, 'api_url', \)|getattr\(run\.client, 'api_url', \)",
+    (BACKUP, 'write_backup', r"getattr\(run\.client, 'api_url', \)",
      'equivalent: every client (GenesysClient and the test fake) has api_url, so the default is never used'),
-    (CLI, 'GenesysClient._redirect_error', r"headers\.get\('(location|LOCATION)'\)",
+    (CHANGE, 'Change.check_backup_target', r"getattr\(self\.run\.client, 'api_url', \)",
+     'equivalent: every client (GenesysClient and the test fake) has api_url, so the default is never used'),
+    (TRANSPORT, 'Transport.redirect_error', r"headers\.get\('(location|LOCATION)'\)",
      'equivalent: the headers of a requests response are case-insensitive'),
     (CLI, 'GenesysClient._resolve_urls', r"replace\('//api\.', '//login\.', ",
      "equivalent: '//api.' occurs once in an https URL (right after the scheme), so the replace count does not "
@@ -134,8 +181,6 @@ EXPLAINED = [
      'equivalent: scrub_text leaves a non-text key as it is, and type(data)(...) of a tuple is the same tuple()'),
     (COM, 'SecretMasker.add', r'isinstance\(value, str\)\) and False',
      'equivalent: str() of a text is the same text'),
-    (CLI, 'GenesysClient._resolve_urls', r"\^HTTP://', url, re\.I",
-     'equivalent: the match is case-insensitive (re.I), so the pattern case does not matter'),
     (COM, '_looks_like_credential', r'return False\nreturn True',
      'equivalent: only called for a word _SCHEME_RE matched, which has at least 8 characters, so this branch is '
      'never taken'),
@@ -147,22 +192,22 @@ EXPLAINED = [
      "harmless: a padded base64 never ends in 'X' before its '=' (the last character before padding encodes zero "
      "bits, A/E/I/.../Q/g/w), so the unpadded form is the same; without padding it only adds a shorter form "
      "(masks more, never less)"),
-    (CORE, '_Change.check_backup_target', r"or 'XX\?XX'",
+    (CHANGE, 'Change.check_backup_target', r"or 'XX\?XX'",
      "message wording only: the placeholder shown for an unknown org name or id in the refusal"),
     (IDP, '_segment', r"safe='XXXX'",
      "equivalent: 'X' is never percent-encoded, so nothing else becomes safe"),
-    (CORE, '_host_of', r"split\('/', (2)?\)\[0\]",
+    (BACKUP, 'host_of', r"split\('/', (2)?\)\[0\]",
      'equivalent: the first part of the split is the same whatever the number of splits'),
-    (CORE, '_Change.reduces_sign_in', r"== 'purecloud' or self\.current is None",
+    (IDP, 'reduces_sign_in', r"before_enabled = .*ptype == 'purecloud' or before is None",
      'equivalent: it only lets the guard run for a create too, and lockout_check never refuses a create (nothing '
      'enabled is taken away); the listing it reads is already cached (a create reads it to tell absent from lag)'),
-    (CORE, '_write_backup', r"org = run\.organization\(required=(None|False)\)",
-     'equivalent: the org was already read with required=True before the backup (the lock and the journal need '
-     'it) and is cached, so this call never reads and never fails'),
-    (CORE, '_write_backup', r"or run\.params\.get\((None|'XXnameXX'|'NAME')\)",
+    (BACKUP, 'write_backup', r"org = run\.organization\(required=(None|False)\)",
+     'equivalent: the org was already read with required=True before the backup (Change.apply reads it for the '
+     'lock and the journal) and is cached, so this call never reads and never fails'),
+    (BACKUP, 'write_backup', r"or run\.params\.get\((None|'XXnameXX'|'NAME')\)",
      'equivalent: only a provider that exists is backed up, and a custom provider always has a name (the platform '
      'refuses one without: missing.provider.name), so the option is never the fallback'),
-    ('plugins/module_utils/_genesys_txn.py', 'safe_segment', r"strip\('XX-\.XX'\)",
+    (TXN, 'safe_segment', r"strip\('XX-\.XX'\)",
      "harmless: also strips 'X' at the ends; the part is still made of safe characters only and never '.' or '..'"),
     (COM, 'SecretMasker.mask', r'v is None and isinstance\(v, bool\)|\(forms\) or True|copy\.copy\(rest\)',
      'equivalent: remove_values() returns booleans unchanged and an empty set of forms masks nothing; scrub() '
@@ -213,15 +258,16 @@ def source_functions(path):
     return names
 
 
-def wanted(rel, func):
+def wanted(rel, func, safety_only=False):
+    """True when ``func`` of ``rel`` is mutated (``safety_only``: only the functions of SAFETY_FUNCTIONS)."""
     dummy, include, exclude = FILES[rel]
-    return _matches(func, include) and not _matches(func, exclude)
+    return _matches(func, include) and not _matches(func, exclude) and (not safety_only or is_safety(rel, func))
 
 
-def selected(name):
+def selected(name, safety_only=False):
     """True when the mutant (full mutmut name) is in the selection of its file."""
     rel, func = function_of(name)
-    return rel in FILES and wanted(rel, func)
+    return rel in FILES and wanted(rel, func, safety_only)
 
 
 def is_safety(rel, func, line=None):
@@ -231,9 +277,157 @@ def is_safety(rel, func, line=None):
     return False
 
 
+# ---------------------------------------------------------------------------------------- self-check
+
+def function_lines(path):
+    """{'function' or 'Class.method': its source lines} of a Python file (the functions mutmut mutates)."""
+    import ast
+    with open(path) as handle:
+        text = handle.read()
+    source = text.splitlines()
+    out = collections.OrderedDict()
+    for node in ast.parse(text).body:
+        members = [(node.name, node)] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+        if isinstance(node, ast.ClassDef):
+            members = [('%s.%s' % (node.name, n.name), n) for n in node.body
+                       if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        for name, fn in members:
+            out[name] = source[fn.lineno - 1:fn.end_lineno]
+    return out
+
+
+def mutants_of(path, accept):
+    """[(function, original line, mutated line)] of the mutants mutmut makes of the functions of ``path`` for which
+    ``accept(function)`` is true: mutmut's own mutation operators, without running anything."""
+    accepted = tuple(f for f in function_lines(path) if accept(f))
+    key = (os.path.abspath(path), os.stat(path).st_mtime_ns, accepted)
+    if key not in _MUTANTS_CACHE:
+        _MUTANTS_CACHE[key] = _make_mutants(path, set(accepted))
+    return list(_MUTANTS_CACHE[key])
+
+
+_MUTANTS_CACHE = {}
+
+
+def _make_mutants(path, accepted):
+    import difflib
+    import libcst
+    import mutmut.configuration as mutmut_config
+    from mutmut.mutation.file_mutation import create_mutations, deep_replace
+    with open(path) as handle:
+        code = handle.read()
+    saved, here = mutmut_config._config, os.getcwd()
+    scratch = tempfile.mkdtemp(prefix='gsso-mutation-check-')
+    try:   # mutmut reads its settings (do_not_mutate_patterns) from setup.cfg of the working directory
+        with open(os.path.join(scratch, 'setup.cfg'), 'w') as handle:
+            handle.write('[mutmut]\nsource_paths =\n    %s\n' % path)
+        os.chdir(scratch)
+        mutmut_config.reset_config()
+        mutmut_config.config()
+        os.chdir(here)
+        module, mutations, dummy, dummy = create_mutations(path, code)
+    finally:
+        os.chdir(here)
+        mutmut_config._config = saved
+        shutil.rmtree(scratch, ignore_errors=True)
+    names = {}
+    for node in module.body:
+        if isinstance(node, libcst.FunctionDef):
+            names[id(node)] = node.name.value
+        elif isinstance(node, libcst.ClassDef):
+            for member in node.body.body:
+                if isinstance(member, libcst.FunctionDef):
+                    names[id(member)] = '%s.%s' % (node.name.value, member.name.value)
+    source = code.splitlines()
+    out = []
+    for mutation in mutations:
+        func = names.get(id(mutation.contained_by_top_level_function))
+        if func not in accepted:
+            continue
+        fn = mutation.contained_by_top_level_function
+        old = libcst.Module([fn]).code.strip().split('\n')
+        new = libcst.Module([deep_replace(fn, mutation.original_node, mutation.mutated_node)]).code.strip().split('\n')
+        diff = '\n'.join(difflib.unified_diff(old, new, lineterm=''))
+        dummy, before, after = change_of(diff, source, func)
+        out.append((func, before, after))
+    return out
+
+
+def check_targets(root=REPO, mutants=True):
+    """What FILES, SAFETY_FUNCTIONS, EXPLAINED and RECHECK_TESTS name that is not there (a list of texts; empty:
+    every target exists). A file that moved, a function renamed, a line pattern or an explained-survivor rule
+    that no longer matches anything is named. ``mutants``: also make mutmut's mutants of the safety functions (no
+    run) and check that every EXPLAINED rule matches one of them."""
+    problems = []
+    functions = {}
+    for rel, (part, include, exclude) in FILES.items():
+        path = os.path.join(root, rel)
+        if not os.path.isfile(path):
+            problems.append('FILES: %s (%s) does not exist' % (rel, part))
+            continue
+        functions[rel] = function_lines(path)
+        names = list(functions[rel])
+        for pattern in include + exclude:
+            if not _matches_any(pattern, names):
+                problems.append('FILES: %s: %r matches no function of the file' % (rel, pattern))
+        if not any(wanted(rel, n) for n in names):
+            problems.append('FILES: %s: no function of the file is mutated' % rel)
+    for rel, entries in SAFETY_FUNCTIONS.items():
+        if rel not in FILES:
+            problems.append('SAFETY_FUNCTIONS: %s is not in FILES (never mutated)' % rel)
+            continue
+        for pattern, regex in entries:
+            matched = [n for n in functions.get(rel, {}) if fnmatch.fnmatchcase(n, pattern) and wanted(rel, n)]
+            if rel in functions and not matched:
+                problems.append('SAFETY_FUNCTIONS: %s: %r matches no mutated function of the file' % (rel, pattern))
+            elif regex and matched and not any(re.search(regex, line) for n in matched for line in functions[rel][n]):
+                problems.append('SAFETY_FUNCTIONS: %s: the line pattern %r of %r matches no line of %s'
+                                % (rel, regex, pattern, ', '.join(matched)))
+    unmatched = set()
+    for index, (rel, pattern, regex, dummy) in enumerate(EXPLAINED):
+        re.compile(regex)
+        if rel not in FILES:
+            problems.append('EXPLAINED: %s (%r) is not in FILES' % (rel, pattern))
+        elif rel in functions and not [n for n in functions[rel] if fnmatch.fnmatchcase(n, pattern)
+                                       and wanted(rel, n) and is_safety(rel, n)]:
+            problems.append('EXPLAINED: %s: %r matches no safety function of the file' % (rel, pattern))
+        else:
+            continue
+        unmatched.add(index)
+    for test in RECHECK_TESTS:
+        if not os.path.isfile(os.path.join(root, test)):
+            problems.append('RECHECK_TESTS: %s does not exist' % test)
+    if mutants:
+        made = {}
+        for rel in sorted(set(r for r, dummy, dummy2, dummy3 in EXPLAINED if r in functions)):
+            made[rel] = mutants_of(os.path.join(root, rel), lambda f, rel=rel: wanted(rel, f) and is_safety(rel, f))
+        for index, (rel, pattern, regex, text) in enumerate(EXPLAINED):
+            if rel not in made or index in unmatched:
+                continue
+            if not any(fnmatch.fnmatchcase(func, pattern) and is_safety(rel, func, old)
+                       and re.search(regex, old + '\n' + new) for func, old, new in made[rel]):
+                problems.append('EXPLAINED: %s: the rule %r on %r matches no mutant mutmut makes of the file (%s...)'
+                                % (rel, regex, pattern, text[:40]))
+    return problems
+
+
+def _matches_any(pattern, names):
+    return any(fnmatch.fnmatchcase(n, pattern) for n in names)
+
+
+def list_targets(root=REPO, safety_only=False):
+    """Lines: per file its part, the functions mutated (``safety_only``: the safety functions) and their number."""
+    out = []
+    for rel, (part, dummy, dummy2) in FILES.items():
+        path = os.path.join(root, rel)
+        names = [n for n in function_lines(path) if wanted(rel, n, safety_only)] if os.path.isfile(path) else []
+        out.append('%s (%s): %d functions%s' % (rel, part, len(names), (': ' + ', '.join(names)) if names else ''))
+    return out
+
+
 # ---------------------------------------------------------------------------------------- the copy
 
-def export_tree(dest, ref, worktree, timeout_multiplier=3.0):
+def export_tree(dest, ref, worktree, timeout_multiplier=3.0, workers=1):
     pkg = os.path.join(dest, PKG)
     os.makedirs(pkg)
     if worktree:
@@ -252,7 +446,7 @@ def export_tree(dest, ref, worktree, timeout_multiplier=3.0):
                               capture_output=True, text=True).stdout.strip()
     lines = ['[mutmut]', 'source_paths =']
     lines += ['    %s/%s' % (PKG, rel) for rel in FILES]
-    failing = baseline_failures(dest)
+    failing = baseline_failures(dest, workers)
     lines += ['also_copy =', '    ansible_collections',
               'pytest_add_cli_args_test_selection =', '    %s/tests/unit' % PKG,
               'pytest_add_cli_args =', '    -p', '    no:cacheprovider', '    -p', '    no:xdist']
@@ -275,13 +469,20 @@ def sandbox_env(dest, mutants=False):
     return env
 
 
-def baseline_failures(dest):
+def baseline_failures(dest, workers=1):
     """Node ids of the unit tests that fail on the unmutated copy (mutmut needs a green run: they are deselected
-    and named in the report)."""
+    and named in the report). ``workers`` > 1: pytest-xdist workers, when it is installed."""
     env = sandbox_env(dest)
     env['PYTHONPATH'] = dest
+    parallel = []
+    if workers > 1:
+        try:
+            import xdist  # noqa: F401 pylint: disable=unused-import,import-outside-toplevel
+            parallel = ['-n', str(workers)]
+        except ImportError:
+            pass
     res = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-rf', '-p', 'no:cacheprovider', '-p', 'no:randomly',
-                          '--rootdir=.', '%s/tests/unit' % PKG], cwd=dest, env=env, capture_output=True, text=True,
+                          '--rootdir=.'] + parallel + ['%s/tests/unit' % PKG], cwd=dest, env=env, capture_output=True, text=True,
                          timeout=900, stdin=subprocess.DEVNULL, preexec_fn=lambda: os.nice(19))
     failing = sorted(set(re.findall(r'^(?:FAILED|ERROR) (\S+::\S+)', res.stdout, re.M)))
     if res.returncode not in (0, 1) or (res.returncode == 1 and not failing):
@@ -292,13 +493,13 @@ def baseline_failures(dest):
     return failing
 
 
-def mutant_globs(dest):
+def mutant_globs(dest, safety_only=False):
     """mutmut name globs of every selected function (one per function, from the copy's sources)."""
     globs = []
     for rel in FILES:
         module = '%s.%s' % (MOD, os.path.basename(rel)[:-3])
         for func in source_functions(os.path.join(dest, PKG, rel)):
-            if wanted(rel, func):
+            if wanted(rel, func, safety_only):
                 mangled = ('x\u01c1%s\u01c1%s' % tuple(func.split('.', 1))) if '.' in func else 'x_' + func
                 globs.append('%s.%s__mutmut_*' % (module, mangled))
     return globs
@@ -307,7 +508,7 @@ def mutant_globs(dest):
 def run_mutmut(dest, args):
     """Run mutmut in ``dest`` (own process group, niced, wall-clock bounded). Returns (rc, seconds, interrupted)."""
     env = sandbox_env(dest, mutants=True)
-    cmd = [MUTMUT, 'run', '--max-children', str(args.max_children)] + mutant_globs(dest)
+    cmd = [MUTMUT, 'run', '--max-children', str(args.max_children)] + mutant_globs(dest, args.safety_only)
     log_path = os.path.join(dest, 'mutmut.log')
     start = time.time()
     interrupted = False
@@ -373,7 +574,7 @@ def recheck(dest, args, tree):
                              check=True, capture_output=True).stdout
     for root in (os.path.join(dest, PKG), os.path.join(dest, 'mutants', PKG)):
         subprocess.run(['tar', '-x', '-C', root], input=archive, check=True)
-    results = collect(dest)
+    results = collect(dest, args.safety_only)
     first = [n for st in results.values() for n, s in st.items()
              if s in ('survived', 'not checked') and is_safety(*function_of(n))]
     rest = [n for st in results.values() for n, s in st.items() if s == 'not checked' and n not in set(first)]
@@ -399,7 +600,7 @@ def recheck(dest, args, tree):
 
 # ---------------------------------------------------------------------------------------- results
 
-def collect(dest):
+def collect(dest, safety_only=False):
     """{rel: {mutant: status}} of the selected mutants, from mutmut's meta files."""
     from mutmut.stats import status_by_exit_code
     out = collections.OrderedDict()
@@ -410,7 +611,7 @@ def collect(dest):
             with open(meta) as handle:
                 codes = json.load(handle).get('exit_code_by_key', {})
         out[rel] = dict((name, status_by_exit_code[code]) for name, code in sorted(codes.items())
-                        if selected(name))
+                        if selected(name, safety_only))
     return out
 
 
@@ -442,8 +643,8 @@ def diffs(dest, names):
 
 def change_of(diff, source_lines, func):
     """(line number in the source or None, original line, mutated line) of a one-line mutant diff."""
-    minus = [l[1:] for l in diff.splitlines() if l.startswith('-') and not l.startswith('---')]
-    plus = [l[1:] for l in diff.splitlines() if l.startswith('+') and not l.startswith('+++')]
+    minus = [x[1:] for x in diff.splitlines() if x.startswith('-') and not x.startswith('---')]
+    plus = [x[1:] for x in diff.splitlines() if x.startswith('+') and not x.startswith('+++')]
     old = minus[0].strip() if minus else ''
     new = plus[0].strip() if plus else ''
     start = 0
@@ -494,11 +695,14 @@ def score(counts):
 def render(results, meta, survivor_rows):
     lines = []
     w = lines.append
+    meta = dict(dict(scope=SCOPE_ALL, load='machine load not recorded'), **meta)
     w('Last run: %(finished)s UTC on %(tree)s, mutmut %(mutmut)s, %(seconds).0f s wall time with %(children)d '
-      'workers at nice %(nice)d%(partial)s.\n' % meta)
+      'workers at nice %(nice)d%(partial)s. Mutated: %(scope)s. %(load)s.\n' % meta)
     w('| file | part | killed | survived | timeout | no tests | not checked | other | total | score |')
     w('|---|---|---|---|---|---|---|---|---|---|')
     for rel, statuses in results.items():
+        if not statuses and meta['scope'] == SCOPE_SAFETY:
+            continue   # no safety function in the file
         c = collections.Counter(statuses.values())
         other = sum(v for k, v in c.items() if k not in ('killed', 'survived', 'timeout', 'no tests', 'not checked'))
         w('| `%s` | %s | %d | %d | %d | %d | %d | %d | %d | %.1f %% |' % (
@@ -525,6 +729,19 @@ def render(results, meta, survivor_rows):
     return '\n'.join(lines)
 
 
+SCOPE_ALL = 'every selected function of FILES'
+SCOPE_SAFETY = 'the safety functions only (SAFETY_FUNCTIONS, --safety-only)'
+
+
+def machine_load():
+    """The load averages and the cores of the machine, as one text for the report."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:   # pragma: no cover - no load average on this platform
+        return 'load unknown'
+    return '%.2f/%.2f/%.2f (1/5/15 min) on %d cores' % (one, five, fifteen, os.cpu_count() or 0)
+
+
 def _partial(results, interrupted):
     unchecked = sum(1 for st in results.values() for s in st.values() if s == 'not checked')
     if not unchecked and not interrupted:
@@ -538,11 +755,15 @@ def _cell(text, limit=110):
 
 
 def score_block(results, meta):
+    meta = dict(dict(scope=SCOPE_ALL), **meta)
     w = [BEGIN_SCORE, '', '## Mutation testing (`make mutation`)', '',
-         'Last run %(finished)s UTC on %(tree)s (mutmut %(mutmut)s%(partial)s); the survivors of the safety code and '
-         'why each is harmless or which test now kills it: [docs/mutation.md](mutation.md).' % meta, '',
+         'Last run %(finished)s UTC on %(tree)s (mutmut %(mutmut)s%(partial)s; mutated: %(scope)s); the survivors of '
+         'the safety code and why each is harmless or which test now kills it: [docs/mutation.md](mutation.md).'
+         % meta, '',
          '| file | part | killed | survived | timeout | total | score |', '|---|---|---|---|---|---|---|']
     for rel, statuses in results.items():
+        if not statuses and meta['scope'] == SCOPE_SAFETY:
+            continue
         c = collections.Counter(statuses.values())
         w.append('| `%s` | %s | %d | %d | %d | %d | %.1f %% |' % (
             rel, FILES[rel][0], c['killed'], c['survived'], c['timeout'], len(statuses), score(c)))
@@ -601,13 +822,34 @@ def main(argv=None):
                         help='with --analyze: continue the kept run within --budget (the survivors and unchecked '
                              'mutants of the safety code first) with the tests written for the survivors '
                              '(RECHECK_TESTS) of --ref')
+    parser.add_argument('--safety-only', action='store_true',
+                        help='mutate only the safety functions (SAFETY_FUNCTIONS), not every function of FILES')
+    parser.add_argument('--list', action='store_true',
+                        help='no run: list what would be mutated and check that every file, function and '
+                             'explained-survivor rule named here exists (exit 1 when one does not)')
     args = parser.parse_args(argv)
     if args.max_children < 1 or args.budget < 60:
         parser.error('--max-children must be >= 1 and --budget >= 60')
     try:
         import mutmut
     except ImportError:
+        mutmut = None
+    if args.list:
+        print('\n'.join(list_targets(safety_only=args.safety_only)))
+        problems = check_targets(mutants=mutmut is not None)
+        for problem in problems:
+            print('mutation: missing target: %s' % problem)
+        print('mutation: %s' % ('%d targets missing' % len(problems) if problems else 'every target exists%s' % (
+            '' if mutmut is not None else ' (the rules were not matched against mutants: no mutmut)')))
+        return 1 if problems else 0
+    if mutmut is None:
         print('mutation: mutmut is not installed in %s (make venv installs requirements-dev.txt)' % sys.prefix)
+        return 1
+    problems = check_targets(mutants=False)
+    if problems:   # a run on moved targets would report a score of code that is not the safety code
+        for problem in problems:
+            print('mutation: missing target: %s' % problem)
+        print('mutation: fix FILES / SAFETY_FUNCTIONS / EXPLAINED in tools/mutation.py first (--list checks them)')
         return 1
 
     if args.analyze:
@@ -623,19 +865,27 @@ def main(argv=None):
     try:
         if args.analyze:
             with open(os.path.join(dest, 'run.json')) as handle:
-                tree, failing, rc, seconds, interrupted, log_path = json.load(handle)
+                stored = json.load(handle)
+            tree, failing, rc, seconds, interrupted, log_path = stored[:6]
+            extra = stored[6] if len(stored) > 6 else dict(safety_only=False, load='machine load not recorded')
+            args.safety_only = args.safety_only or extra['safety_only']
             if args.recheck:
                 started = time.time()
+                load_start = machine_load()
                 tree = recheck(dest, args, tree)
                 seconds += time.time() - started
+                extra['load'] += '; recheck: machine load %s at its start, %s at its end' % (load_start, machine_load())
                 with open(os.path.join(dest, 'run.json'), 'w') as handle:    # a later --analyze says the same
-                    json.dump([tree, failing, rc, seconds, interrupted, log_path], handle)
+                    json.dump([tree, failing, rc, seconds, interrupted, log_path, extra], handle)
         else:
-            tree, failing = export_tree(dest, args.ref, args.worktree, args.timeout_multiplier)
+            load_start = machine_load()
+            tree, failing = export_tree(dest, args.ref, args.worktree, args.timeout_multiplier, args.max_children)
             rc, seconds, interrupted, log_path = run_mutmut(dest, args)
+            extra = dict(safety_only=args.safety_only,
+                         load='Machine load %s at the start, %s at the end' % (load_start, machine_load()))
             with open(os.path.join(dest, 'run.json'), 'w') as handle:
-                json.dump([tree, failing, rc, seconds, interrupted, log_path], handle)
-        results = collect(dest)
+                json.dump([tree, failing, rc, seconds, interrupted, log_path, extra], handle)
+        results = collect(dest, args.safety_only)
         if rc != 0 and not interrupted and not any(results.values()):
             with open(log_path, 'rb') as handle:
                 tail = handle.read()[-4000:].decode('utf-8', 'replace')
@@ -661,7 +911,8 @@ def main(argv=None):
         meta = dict(finished=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M'),
                     tree=tree, mutmut=getattr(mutmut, '__version__', '3'), seconds=seconds,
                     children=args.max_children, nice=args.nice, deselected=failing,
-                    partial=_partial(results, interrupted))
+                    partial=_partial(results, interrupted), load=extra['load'],
+                    scope=SCOPE_SAFETY if args.safety_only else SCOPE_ALL)
         text = render(results, meta, rows)
         print(text)
         if args.json:
