@@ -199,8 +199,10 @@ EXPLAINED = [
     (BACKUP, 'host_of', r"split\('/', (2)?\)\[0\]",
      'equivalent: the first part of the split is the same whatever the number of splits'),
     (IDP, 'reduces_sign_in', r"before_enabled = .*ptype == 'purecloud' or before is None",
-     'equivalent: it only lets the guard run for a create too, and lockout_check never refuses a create (nothing '
-     'enabled is taken away); the listing it reads is already cached (a create reads it to tell absent from lag)'),
+     'harmless: it only lets the guards run for the create of a disabled provider too (before is None), which '
+     'costs reads (the purecloud entry, a fresh listing after the write), never a write: lockout_check never '
+     'refuses a create (nothing enabled is taken away) and the post-write check finds the sign-ins a create '
+     'leaves untouched'),
     (BACKUP, 'write_backup', r"org = run\.organization\(required=(None|False)\)",
      'equivalent: the org was already read with required=True before the backup (Change.apply reads it for the '
      'lock and the journal) and is cached, so this call never reads and never fails'),
