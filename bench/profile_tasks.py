@@ -49,6 +49,7 @@ def install_hooks(out_dir, profile=True):
         if PARENT['prof'] is not None:
             PARENT['prof'].disable()  # inherited through fork: the worker gets its own profile
         prof = _profile() if profile else None
+        started = time.time()
         if prof:
             prof.enable()
         try:
@@ -62,7 +63,7 @@ def install_hooks(out_dir, profile=True):
             if prof:
                 prof.dump_stats(base + '.prof')
             with open(base + '.json', 'w') as f:
-                json.dump(dict(task=name, host=str(self._host), pid=os.getpid(),
+                json.dump(dict(task=name, host=str(self._host), pid=os.getpid(), start=started, end=time.time(),
                                cpu=usage.ru_utime + usage.ru_stime, maxrss_kb=usage.ru_maxrss), f)
 
     worker.WorkerProcess._run = profiled_run
@@ -109,9 +110,13 @@ def report(out_dir, task_filter=None, top=25):
                 data = json.load(f)
             data['prof'] = os.path.join(out_dir, name[:-5] + '.prof')
             workers.setdefault(data['task'], []).append(data)
-    print('%-90s %7s %14s' % ('task', 'workers', 'CPU ms/worker'))
-    for task, ws in sorted(workers.items(), key=lambda kv: -sum(w['cpu'] for w in kv[1])):
-        print('%-90s %7d %14.1f' % (task[:90], len(ws), 1000.0 * sum(w['cpu'] for w in ws) / len(ws)))
+    print('%-80s %7s %14s %10s %12s' % ('task', 'workers', 'CPU ms/worker', 'span s', 'worker ms'))
+    for task, ws in sorted(workers.items(), key=lambda kv: min(w.get('start', 0) for w in kv[1])):
+        # span: first worker start to last worker end (the task's wall time across the hosts, lockstep strategy);
+        # worker ms: mean wall time of one worker (run + waiting on the network)
+        span = max(w.get('end', 0) for w in ws) - min(w.get('start', 0) for w in ws)
+        print('%-80s %7d %14.1f %10.2f %12.1f' % (task[:80], len(ws), 1000.0 * sum(w['cpu'] for w in ws) / len(ws), span,
+                                                  1000.0 * sum(w.get('end', 0) - w.get('start', 0) for w in ws) / len(ws)))
     print('%-90s %7d %14.1f  (all host-tasks; controller separately below)' % (
         'total', sum(len(ws) for ws in workers.values()),
         1000.0 * sum(w['cpu'] for ws in workers.values() for w in ws) / max(1, sum(len(ws) for ws in workers.values()))))
