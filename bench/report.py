@@ -306,10 +306,17 @@ def write_markdown(results, path, png_name):
                      s['latency_ms'], s['reps_small'], max(s['sizes']), s['reps_big'], max(s['sizes']),
                      s.get('uri_max_size') or 'any number of'))
         L.append('')
-        if fleet['medians'] and all(m['n'] == 1 for m in fleet['medians']):
-            L.append('Each point ran once, so the tools ran in one order (%s, fresh then converged for each): the '
-                     'order rotates only between repetitions (`--reps`, `--reps-big`).' % ', '.join(
-                         ['collection'] + [SHORT[p] for p in PEER_ORDER if p in (s.get('tools') or PEER_ORDER)]))
+        orders = {}
+        for r in fleet.get('runs', []):
+            seq = orders.setdefault((r['size'], r['rep']), [])
+            if r['tool'] not in seq:
+                seq.append(r['tool'])
+        if orders:
+            L.append('Order of the tools (each fresh then converged) per point and repetition: ' + '; '.join(
+                '%d orgs rep %d: %s' % (size, rep, ', '.join('collection' if t == 'collection' else SHORT[t] for t in seq))
+                for (size, rep), seq in sorted(orders.items(), key=lambda kv: (-kv[0][0], kv[0][1]))) +
+                '. The order rotates between repetitions (repetition 2 starts with the last tool of repetition 1); a '
+                'point that ran once has one order only.')
             L.append('')
         if fleet.get('note'):
             L.append('**Note on this run:** ' + fleet['note'])
