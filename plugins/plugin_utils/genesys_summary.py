@@ -232,6 +232,11 @@ def summary(configure, org='', provider_type='', mode='apply', failed=False, fai
     if r['clients_before']['checked'] and not admin_only:
         lines.append('Preserved OAuth clients before the change: %d checked, %s'
                      % (r['clients_before']['checked'], _clients_state(r['clients_before'])))
+    elif preserved_clients and not admin_only and not failed:
+        # the tags left the OAuth proof out (--tags saml, --skip-tags oauth, --skip-tags saml,verify): say so,
+        # never let a configured list read as a proof
+        lines.append('Preserved OAuth clients were NOT validated in this run: the tags left step 1 out (run without '
+                     '--tags, or with --tags oauth for the proof alone).')
     if r['clients_after']['checked']:
         lines.append('Preserved OAuth clients after the change: %s' % _clients_state(r['clients_after']))
     elif mode == 'apply' and not failed and not r['changed'] and r['clients_before']['checked'] and not admin_only:

@@ -258,3 +258,16 @@ def test_without_preserved_clients_the_summary_says_the_oauth_automation_is_not_
     with_clients = summary(configure(), org='o', clients_before=PASSED, preserved_clients=1)
     assert with_clients['oauth_verified'] is True and not any(NOT_VERIFIED in line for line in with_clients['lines'])
     assert summary(configure())['oauth_verified'] is True  # not told: as before
+
+
+def test_preserved_clients_the_tags_left_out_are_said_not_validated():
+    """--tags saml or --skip-tags saml,verify: no client was checked although some are configured; the summary says
+    so instead of staying silent (a configured list is not a proof)."""
+    unchecked = summary(configure(changed=False, changed_options=[]), org='o', preserved_clients=2)
+    assert any(line.startswith('Preserved OAuth clients were NOT validated in this run') for line in unchecked['lines'])
+    skipped = summary({}, org='o', preserved_clients=1)
+    assert any('NOT validated in this run' in line for line in skipped['lines'])
+    checked = summary(configure(), org='o', clients_before=PASSED, preserved_clients=1)
+    assert not any('NOT validated' in line for line in checked['lines'])
+    assert not any('NOT validated' in line for line in summary({}, org='o', failed=True, error='x',
+                                                               preserved_clients=1)['lines'])
