@@ -348,7 +348,9 @@ def write_markdown(results, path, png_name):
         loads = [r['loadavg_before'][0] for r in fleet['runs'] if r.get('loadavg_before')]
         if loads:
             L.append('1-minute load average before each fleet run: min %.1f, median %.1f, max %.1f (2 cores, '
-                     'shared with other engineers\' tests).' % (min(loads), sorted(loads)[len(loads) // 2], max(loads)))
+                     'shared with other engineers\' tests; the load average counts the benchmark\'s own runs too, so a '
+                     'CPU-heavy run such as peer (b) or a collection run raises it for the next one).' % (
+                         min(loads), sorted(loads)[len(loads) // 2], max(loads)))
             L.append('')
         if fleet.get('skipped'):
             L.append('Not run, because they were predicted not to fit the time budget (`--budget-min`): ' + ', '.join(
