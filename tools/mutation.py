@@ -452,12 +452,22 @@ def export_tree(dest, ref, worktree, timeout_multiplier=3.0, workers=1):
     lines += ['also_copy =', '    ansible_collections',
               'pytest_add_cli_args_test_selection =', '    %s/tests/unit' % PKG,
               'pytest_add_cli_args =', '    -p', '    no:cacheprovider', '    -p', '    no:xdist']
-    for nodeid in failing:
+    for nodeid in failing + ['%s/%s' % (PKG, t) for t in SOURCE_SHAPE_TESTS]:
         lines += ['    --deselect', '    %s' % nodeid]
     lines += ['timeout_multiplier = %s' % float(timeout_multiplier), 'use_git_change_detection = false', '']
     with open(os.path.join(dest, 'setup.cfg'), 'w') as handle:
         handle.write('\n'.join(lines))
     return desc, failing
+
+
+# Tests that read the source text of module_utils (function length, what the core may contain): mutmut's copy
+# renames every function (x_name__mutmut_orig) and adds its trampolines, so they fail there on no mutant; they say
+# nothing of behaviour and are left out of the mutmut run (node id prefixes).
+SOURCE_SHAPE_TESTS = (
+    'tests/unit/plugins/module_utils/test_genesys_provider_core.py::'
+    'test_no_function_longer_than_60_lines_or_with_more_than_6_parameters',
+    'tests/unit/plugins/module_utils/test_genesys_provider_core.py::test_the_core_only_maps',
+)
 
 
 def sandbox_env(dest, mutants=False):
@@ -888,7 +898,7 @@ def main(argv=None):
             with open(os.path.join(dest, 'run.json'), 'w') as handle:
                 json.dump([tree, failing, rc, seconds, interrupted, log_path, extra], handle)
         results = collect(dest, args.safety_only)
-        if rc != 0 and not interrupted and not any(results.values()):
+        if rc != 0 and not interrupted and not any(s != 'not checked' for st in results.values() for s in st.values()):
             with open(log_path, 'rb') as handle:
                 tail = handle.read()[-4000:].decode('utf-8', 'replace')
             print(tail)
