@@ -773,7 +773,7 @@ def score_block(results, meta):
     meta = dict(dict(scope=SCOPE_ALL), **meta)
     w = [BEGIN_SCORE, '', '## Mutation testing (`make mutation`)', '',
          'Last run %(finished)s UTC on %(tree)s (mutmut %(mutmut)s%(partial)s; mutated: %(scope)s); the survivors of '
-         'the safety code and why each is harmless or which test now kills it: [docs/mutation.md](mutation.md).'
+         'the safety code, each explained, killed by a test or marked NOT EXPLAINED: [docs/mutation.md](mutation.md).'
          % meta, '',
          '| file | part | killed | survived | timeout | total | score |', '|---|---|---|---|---|---|---|']
     for rel, statuses in results.items():
