@@ -131,7 +131,7 @@ SAFETY_FUNCTIONS = collections.OrderedDict([
     (CLI, [
         ('GenesysClient._resolve_urls', r'http|_check_base_url'), ('_check_base_url', None),
         ('GenesysClient.mask', None), ('GenesysClient._report_secret', None), ('GenesysClient._clean_token', None),
-        ('GenesysClient._redirect_error', None), ('*mask*', None)]),
+        ('*mask*', None)]),
     (COM, [('*', None)]),
 ])
 

@@ -360,9 +360,6 @@ class GenesysClient:
         return self.transport.send(method, url, path, safe_to_repeat=safe_to_repeat,
                                    host='login' if path == TOKEN_PATH else 'API', **kwargs)
 
-    def _redirect_error(self, resp, method, path):
-        return self.transport.redirect_error(resp, method, path, host='login' if path == TOKEN_PATH else 'API')
-
     # ------------------------------------------------------------------ API
     def request(self, method, path, body=None, query=None, expect_404=False, headers=None):
         """Call the platform API; return ``(status, data)`` (data = parsed JSON or None).

@@ -509,25 +509,26 @@ def test_backup_needs_the_org_and_fails_before_any_write_when_it_cannot_be_read(
 
 # ====================================================================== client: refused redirects
 
-class _Resp:
-    def __init__(self, status, location, headers=None):
-        self.status_code = status
-        self.headers = dict(headers or {}, Location=location)
-        self.closed = False
-
-    def close(self):
-        self.closed = True
-
-
 @pytest.mark.parametrize('path, host', [('/oauth/token', 'login'), ('/api/v2/identityproviders', 'API')])
 def test_redirect_error_names_the_host_the_target_and_the_client(path, host):
-    from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_client
-    client = GenesysClient(dict(CLIENT, api_url='https://api.example.test'))
-    resp = _Resp(307, 'http://evil.example/steal?x=1', {'ININ-Correlation-Id': 'cid-307'})
-    err = client._redirect_error(resp, 'POST', _genesys_client.TOKEN_PATH if host == 'login' else path)
-    assert err.code == 'redirect.refused' and err.status == 307 and resp.closed
+    """A redirect, on the token request or on an API call, is refused through the client's own request path: the
+    error names the host that redirected, the target host only, the correlation id and the client."""
+    from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.fake_http import FakeResponse, FakeSession
+    redirect = FakeResponse(307, headers={'Location': 'http://evil.example/steal?x=1', 'ININ-Correlation-Id': 'cid-307'})
+    answers = [redirect] if host == 'login' else [FakeResponse(200, dict(access_token='tok-1', expires_in=60)), redirect]
+    session = FakeSession(answers)
+    client = GenesysClient(dict(CLIENT, api_url='https://api.example.test'), session=session)
+    with pytest.raises(GenesysError) as raised:
+        if host == 'login':
+            client.get_token()
+        else:
+            client.request('POST', path, body={})
+    err = raised.value
+    assert err.code == 'redirect.refused' and err.status == 307 and err.method == 'POST' and err.path == path
     assert ('the %s host answered with a redirect to http://evil.example;' % host) in err.message
+    assert 'steal' not in err.message
     assert err.correlation_id == 'cid-307' and err.client_id == 'admin'
+    assert len(session.calls) == len(answers)
 
 
 # ====================================================================== masking: credential words, forms

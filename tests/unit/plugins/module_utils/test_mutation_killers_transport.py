@@ -5,7 +5,7 @@
 
 Areas: the one https URL validator (``check_https_url``) and the base-URL check of the client
 (``_check_base_url``, ``GenesysClient._resolve_urls``), the redirect refusal (``Transport.send``,
-``Transport.redirect_error``, ``GenesysClient._redirect_error``) and the metadata stream
+``Transport.redirect_error``) and the metadata stream
 (``Transport.open_stream``).  Each test names the behaviour it pins; the mutants it kills are listed in
 docs/mutation.md.
 """
@@ -16,7 +16,6 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_client
 from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_transport as tr
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_client import GenesysClient, GenesysError
 from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.fake_http import FakeResponse, FakeSession
@@ -124,14 +123,6 @@ def test_the_token_request_redirect_names_the_login_host_and_sends_nothing_more(
         client.get_token()
     assert err.value.code == 'redirect.refused' and len(session.calls) == 1
     assert err.value.message.startswith('the login host answered')
-
-
-@pytest.mark.parametrize('path', [_genesys_client.TOKEN_PATH, '/api/v2/identityproviders'])
-def test_client_redirect_error_keeps_the_method_and_the_path(path):
-    client = GenesysClient(dict(CREDS, api_url='https://api.example.test'), session=FakeSession([]))
-    err = client._redirect_error(FakeResponse(307, headers={'Location': 'https://evil.example/'}), 'POST', path)
-    assert err.method == 'POST' and err.path == path
-    assert 'POST' in err.describe() and path in err.describe()
 
 
 # ====================================================================== metadata stream
