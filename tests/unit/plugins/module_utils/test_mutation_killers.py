@@ -229,8 +229,8 @@ def test_restore_checks_the_org_id_even_when_org_short_name_is_given(tmp_path, m
     assert ('GET', '/api/v2/organizations/me', None) in api.log
 
 
-def test_restore_fails_when_the_org_cannot_be_read(tmp_path, monkeypatch):
-    api, params = _restore(tmp_path, monkeypatch, dict(ORG))
+def _refuse_org_read(api):
+    """The fake answers GET /api/v2/organizations/me with 403 (an admin without organization read)."""
     real = api._dispatch
 
     def dispatch(method, path, body):
@@ -238,6 +238,11 @@ def test_restore_fails_when_the_org_cannot_be_read(tmp_path, monkeypatch):
             raise api._error(403, 'missing.permissions', 'no organization:read', method, path)
         return real(method, path, body)
     api._dispatch = dispatch
+
+
+def test_restore_fails_when_the_org_cannot_be_read(tmp_path, monkeypatch):
+    api, params = _restore(tmp_path, monkeypatch, dict(ORG))
+    _refuse_org_read(api)
     with pytest.raises(GenesysModuleFail) as info:
         idp_core.core(params, RunContext(), client=api)
     assert 'read the organization' in info.value.msg and api.writes() == []
@@ -495,13 +500,7 @@ def test_backup_of_a_custom_provider_is_named_after_it(tmp_path, monkeypatch):
 def test_backup_needs_the_org_and_fails_before_any_write_when_it_cannot_be_read(tmp_path, monkeypatch):
     api, params = _restore(tmp_path, monkeypatch, dict(ORG))
     params.update(restore_from=None, type='okta', issuer_uri='urn:new', backup=True)
-    real = api._dispatch
-
-    def dispatch(method, path, body):
-        if path == '/api/v2/organizations/me':
-            raise api._error(403, 'missing.permissions', 'no organization:read', method, path)
-        return real(method, path, body)
-    api._dispatch = dispatch
+    _refuse_org_read(api)
     with pytest.raises(GenesysModuleFail):
         idp_core.core(params, RunContext(), client=api)
     assert api.writes() == [] and api.state('okta')['issuerURI'] == 'urn:current'
@@ -670,13 +669,7 @@ def test_backup_of_a_custom_provider_is_named_after_its_current_name_and_family(
 
 def test_backup_without_a_readable_org_fails_even_without_the_lock(tmp_path, monkeypatch):
     api = FakeIdpApi(providers={'okta': {'name': 'Okta', 'issuerURI': 'urn:current'}})
-    real = api._dispatch
-
-    def dispatch(method, path, body):
-        if path == '/api/v2/organizations/me':
-            raise api._error(403, 'missing.permissions', 'no organization:read', method, path)
-        return real(method, path, body)
-    api._dispatch = dispatch
+    _refuse_org_read(api)
     with pytest.raises(GenesysModuleFail) as info:
         _backup_run(tmp_path, monkeypatch, api, type='okta', issuer_uri='urn:new', lock=False)
     assert 'read the organization' in info.value.msg and api.writes() == []
