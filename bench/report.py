@@ -13,24 +13,27 @@ TOOL_ORDER = ('collection', 'sequential', 'tutorial', 'threaded', 'uri')
 PEER_ORDER = TOOL_ORDER[1:]
 SHORT = {'sequential': '(a)', 'tutorial': '(a-t)', 'threaded': '(c)', 'uri': '(b)'}
 
-# What each tool requests per org, and why (docs/performance.md, section "The tools").
+# What each tool requests per org, and why (docs/performance.md, section "The tools"); the counts come from the
+# run's results (``peer_requests``, ``minimum``: bench/run.py's table), never from here.
 REQUEST_LISTS = [
-    ('collection', 'converged 6, fresh 11 + extras (section 1)',
+    ('collection',
      'step 4 (`genesys_identity_provider`) with the preserved client: client token, `tokens/me`, probe '
      '`organizations/me`; the admin token (token.yml); the overview `GET /identityproviders`; '
-     '`GET /identityproviders/<type>`; after a write: the verifying re-read and the client proven again '
-     '(new token, `tokens/me`, probe)'),
-    ('sequential', 'converged 6, fresh 11',
-     "exactly the role's requests (the same count per endpoint), one `requests.Session` per org, orgs one after another: "
-     'the ratio collection / (a) is what the tool itself costs on top of the same network work'),
-    ('tutorial', 'converged 5, fresh 10',
-     "the tutorial's flow: (a) without the overview `GET /identityproviders` (a script reads only the provider it "
-     "configures; the role lists them for the module's own safety checks). The strictest sequential peer: "
-     'the issue states its 2x target against this script'),
-    ('threaded', 'converged 6, fresh 11',
+     '`GET /identityproviders/<type>`; on a change: the admin-side `GET /organizations/me` (unless the org is given), '
+     'the write, the read-back after `settle_delay` and the client proven again (new token, `tokens/me`, probe); '
+     'in check mode the admin\'s `tokens/me` (section 1)'),
+    ('sequential',
+     "exactly the role's requests (the same count per endpoint, the admin-side org read before the write included), "
+     'one `requests.Session` per org, orgs one after another: the ratio collection / (a) is what the tool itself '
+     'costs on top of the same network work'),
+    ('tutorial',
+     "the tutorial's flow: the bare flow without the overview `GET /identityproviders` (a script reads only the "
+     "provider it configures; the role lists them for the module's own safety checks) and without the safety reads "
+     '(no admin-side org read). The strictest sequential peer: the issue states its 2x target against this script'),
+    ('threaded',
      "the requests of (a) on a pool of as many threads as the playbooks' forks, one `requests.Session` per "
      'org, orgs spread over the threads: what a short script written for speed does'),
-    ('uri', 'converged 6, fresh 11',
+    ('uri',
      "the role's requests as `ansible.builtin.uri` tasks (one task per request, a loop per preserved client), "
      'same inventory and forks: what users write today with Ansible'),
 ]
@@ -69,6 +72,63 @@ SCENARIO_NAMES = {
     'converged': 'converged',
     'check': 'check (--check --diff, fresh org)',
 }
+
+
+MINIMUM_ORDER = ('converged', 'fresh', 'fresh-org-name', 'check')
+
+
+def minimum_rows(table):
+    """The distinct requests of the minimum table (``results['minimum_requests']``), in order of first appearance,
+    each with its count per run type: [(need, {scenario: count})]."""
+    rows = []
+    for scenario in MINIMUM_ORDER:
+        for need in table.get(scenario) or []:
+            key = (need['endpoint'], need['promise'], need['asked'], need['safety_read'])
+            for row in rows:
+                if row[0] == key:
+                    break
+            else:
+                row = (key, dict(need=need, counts={}))
+                rows.append(row)
+            row[1]['counts'][scenario] = row[1]['counts'].get(scenario, 0) + need['count']
+    return [(r[1]['need'], r[1]['counts']) for r in rows]
+
+
+def minimum_section(results):
+    """"Minimum per org, and why", written from the run's table of the minimum (bench/run.py MINIMUM_REQUESTS)."""
+    table = results.get('minimum_requests')
+    if not table:
+        return ['The results of this run predate the table of the minimum (`MINIMUM_REQUESTS` in bench/run.py); '
+                're-run the benchmark for the section "Minimum per org, and why".', '']
+    minimum, bare = results.get('minimum') or {}, results.get('minimum_bare') or {}
+    scenarios = [sc for sc in MINIMUM_ORDER if sc in table]
+    L = ['Minimum per org, and why (one request per row; the counts per run type; written from the table '
+         '`MINIMUM_REQUESTS` of `bench/run.py`, which is also what the runs are compared with):', '']
+    rows = []
+    for need, counts in minimum_rows(table):
+        rows.append(['`%s`' % need['endpoint']] + [counts.get(sc, '-') for sc in scenarios] +
+                    [need['promise'], need['asked'], 'safety read' if need['safety_read'] else 'bare flow'])
+    rows.append(['**minimum**'] + ['**%s**' % minimum.get(sc, 'n/a') for sc in scenarios] + ['', '', ''])
+    rows.append(['bare flow (without the safety reads)'] + [bare.get(sc, 'n/a') for sc in scenarios] + ['', '', ''])
+    L.append(_table(['request'] + [SCENARIO_NAMES[sc] for sc in scenarios] +
+                    ['the promise it keeps', 'asked in', 'kind'], rows))
+    L.append('')
+    L.append('The bare flow without the safety reads: %s. The minimum is that flow plus the reads later issues require; '
+             'each cannot be dropped without losing its promise:' % ', '.join(
+                 '%s %s' % (SCENARIO_NAMES[sc], bare.get(sc, 'n/a')) for sc in scenarios))
+    L.append('')
+    for need, counts in minimum_rows(table):
+        if need['safety_read']:
+            where = ', '.join('%s on %s' % ('%+d' % counts[sc] if counts[sc] else '0 here', SCENARIO_NAMES[sc])
+                              for sc in MINIMUM_ORDER if sc in counts)
+            L.append('- **%s `%s`** (%s; %s): %s.' % (
+                where, need['endpoint'], need['asked'],
+                'in the minimum' if any(counts.values()) else 'none in this benchmark', need['promise']))
+    L.append('')
+    L.append('Check mode writes nothing (the writes column must be 0) and skips the verification and the second '
+             'validation, nothing having changed.')
+    L.append('')
+    return L
 
 
 def requests_table(req, minimum):
@@ -262,20 +322,7 @@ def write_markdown(results, path, png_name):
         L.append('')
         L.append(requests_table(req, results['minimum']))
         L.append('')
-        L.append('Minimum per org, and why:')
-        L.append('')
-        L.append('- **converged: 6** = 1 admin token + 1 list of providers (the overview step) + 1 read of the '
-                 'managed provider + for the preserved client 1 token + 1 `tokens/me` + 1 probe. Nothing changed, '
-                 'so no write, no re-read and no second OAuth validation (issue 9).')
-        L.append('- **fresh: 11** = those 6 + 1 write (per-type `PUT`) + 1 re-read to verify activation (the '
-                 'per-type `PUT` answers only `{id,name,disabled,selfUri}`, so issuer, target URL and certificates '
-                 'can only be verified by reading the provider back) + the preserved client validated again after '
-                 'the change: 1 new token (what must be proven is that the client-credentials *grant* still works '
-                 'after SSO was switched on, which an old token cannot show) + 1 `tokens/me` + 1 probe.')
-        L.append('- **check: 6** = the reads of a converged run; check mode writes nothing and skips the '
-                 'verification and the second validation (nothing was changed), so the fresh-org extras vanish. '
-                 'The writes column must be 0.')
-        L.append('')
+        L.extend(minimum_section(results))
         L.append('What the collection made beyond these minimums, request by request (from the per-endpoint counts '
                  'below), and why:')
         L.append('')
@@ -289,7 +336,7 @@ def write_markdown(results, path, png_name):
                  'benchmark fails a peer whose count differs from its list (the counts above).')
         L.append('')
 
-    L.extend(tools_section())
+    L.extend(tools_section(results))
     fleet = results.get('fleet')
     if fleet:
         L.append('## 2. Fleet: wall time, CPU, host-tasks')
@@ -391,11 +438,20 @@ def write_markdown(results, path, png_name):
         f.write('\n'.join(L))
 
 
-def tools_section():
+def _tool_counts(results, tool):
+    """'converged 6, fresh 12' of a tool, from the run's results (the collection: every run type's minimum)."""
+    if tool == 'collection':
+        counts = results.get('minimum') or {}
+        return ', '.join('%s %s' % (SCENARIO_NAMES[sc], counts[sc]) for sc in MINIMUM_ORDER if sc in counts) or 'n/a'
+    counts = (results.get('peer_requests') or {}).get(tool) or {}
+    return ', '.join('%s %s' % (sc, counts[sc]) for sc in ('converged', 'fresh') if sc in counts) or 'n/a'
+
+
+def tools_section(results):
     """What each tool does per org (request list) and why."""
     L = ['## The tools and their requests per org', '']
     L.append(_table(['tool', 'requests per org', 'what it does, and why'],
-                    [[TOOL_NAMES[t], n, why] for t, n, why in REQUEST_LISTS]))
+                    [[TOOL_NAMES[t], _tool_counts(results, t), why] for t, why in REQUEST_LISTS]))
     L.append('')
     L.append("Which peer each target is measured against: the issue's \"at least 2x faster than the sequential "
              "script\" against peer (a-t), the tutorial's flow (the stricter of the two sequential peers, one "
@@ -460,9 +516,12 @@ def targets_section(results):
     for scenario in ('converged', 'fresh', 'fresh-org-name', 'check'):
         d = req.get('collection', {}).get(scenario)
         if d:
+            bare = (results.get('minimum_bare') or {}).get(scenario)
             rows.append(['requests per org at the minimum', '1 org, %s' % SCENARIO_NAMES[scenario],
-                         '%d vs %d%s' % (d['total'], d['minimum'], ' (%s; why: section 1)' % _extras_short(d)
-                                         if d.get('extra') else ''),
+                         '%d vs %d%s%s' % (d['total'], d['minimum'],
+                                           ' (bare flow %d + safety reads, section 1)' % bare
+                                           if bare is not None and bare != d['minimum'] else '',
+                                           ' (beyond: %s; section 1)' % _extras_short(d) if d.get('extra') else ''),
                          'met' if d['total'] <= d['minimum'] else 'NOT met (%+d)' % (d['total'] - d['minimum'])])
         m = med.get(('collection', scenario))
         if m:

@@ -9,7 +9,8 @@ Run with the project venv (``make bench`` calls ``.venv/bin/python bench/run.py`
 Parts (each against the local emulator, started here and stopped by PID):
 
 1. requests per org from the emulator's request log: fresh org, converged org, check mode,
-   beside the minimum the task needs (see ``MINIMUM`` below and docs/performance.md);
+   beside the minimum the task needs (the table ``MINIMUM_REQUESTS`` below; docs/performance.md is
+   written from it);
 2. fleet: ``ansible-playbook playbooks/configure_sso.yml`` against N orgs with emulated latency,
    side by side with the two peers in ``bench/peers/`` (sequential ``requests`` script,
    ``ansible.builtin.uri`` playbook), fresh and converged, at several forks;
@@ -24,6 +25,7 @@ failed or did not do what it should (e.g. a converged run that writes).
 """
 
 import argparse
+import collections
 import json
 import os
 import shutil
@@ -57,70 +59,108 @@ TOOL_LABELS = {
     'uri': 'peer (b): ansible.builtin.uri playbook',
 }
 
-# Minimum requests per org for one managed provider and one preserved client with the default
-# probe (justification in docs/performance.md, written by report.py).
-MINIMUM = {
-    # 1 admin token + 1 list + 1 read of the managed provider + (1 token + 1 tokens/me + 1 probe)
-    'converged': 6,
-    # the converged 6 + 1 write + 1 re-read to verify (the per-type PUT answers only
-    # {id,name,disabled,selfUri}) + the preserved client proven again after the change
-    # (1 new token + 1 tokens/me + 1 probe)
-    'fresh': 11,
-    # check mode only reads: the same 6 as converged, 0 writes (verify + re-validation skipped)
-    'check': 6,
-}
+# The minimum requests per org, ONE table (the sums MINIMUM, the per-endpoint minimum, the bare flow and the section
+# "Minimum per org, and why" of docs/performance.md all derive from it): for one managed provider (okta), one
+# preserved client with the default probe, per scenario every request the run cannot do without, the promise it
+# keeps and where that promise is asked. ``safety_read``: a read added to the bare flow (the requests of issues 6
+# and 9) by a later safety issue; the report names each, its issue, and why it cannot be dropped.
+MinimumRequest = collections.namedtuple('MinimumRequest', 'endpoint count promise asked safety_read')
 
-# The minimum per endpoint (the sum is MINIMUM): what a run beyond it makes is listed with its reason (EXTRAS).
-_CONVERGED_ENDPOINTS = {
-    'POST /oauth/token': 2,                      # the admin token, the preserved client's token
-    'GET /api/v2/tokens/me': 1,                  # the preserved client's token info
-    'GET /api/v2/organizations/me': 1,           # the preserved client's probe
-    'GET /api/v2/identityproviders': 1,          # the overview (step 3)
-    'GET /api/v2/identityproviders/okta': 1,     # the managed provider
+_BEFORE = (  # the reads of every run: a converged org makes exactly these (issue 9 item 1)
+    MinimumRequest('POST /oauth/token', 1, "the preserved client's token: step 1 proves its client-credentials grant "
+                   'works before any change', 'issue 6 step 1, issue 9 item 1', False),
+    MinimumRequest('GET /api/v2/tokens/me', 1, "the preserved client's token info (its expectations: org, roles, "
+                   'scopes)', 'issue 4, issue 9 item 1', False),
+    MinimumRequest('GET /api/v2/organizations/me', 1, "the preserved client's probe (the default probe call)",
+                   'issue 4, issue 9 item 1', False),
+    MinimumRequest('POST /oauth/token', 1, 'the admin token, fetched once (step 2)', 'issue 6 step 2, issue 9 item 1',
+                   False),
+    MinimumRequest('GET /api/v2/identityproviders', 1, "the overview of the org's providers (step 3; the same listing "
+                   'serves the lockout guard)', 'issue 6 step 3, issue 9 item 1', False),
+    MinimumRequest('GET /api/v2/identityproviders/okta', 1, 'the read of the managed provider (what to change)',
+                   'issue 9 item 1', False),
+)
+_CHANGE = (  # what a change adds to the reads (fresh org)
+    MinimumRequest('PUT /api/v2/identityproviders/okta', 1, 'the write of the provider from the intent (step 4)', 'issue 6 step 4', False),
+    MinimumRequest('GET /api/v2/identityproviders/okta', 1, 'the read-back, made `settle_delay` after the write: it '
+                   'verifies activation (the per-type PUT answers only {id,name,disabled,selfUri}) and is the fresh '
+                   'read compared with the intent that reports a concurrent change (one read serves both)',
+                   'issue 6 step 5, issue 13 item 3', False),
+    MinimumRequest('POST /oauth/token', 1, "the preserved client's NEW token after the change: what must be proven is "
+                   'that its grant still works with SSO on, which an old token cannot show (step 6)', 'issue 6 step 6',
+                   False),
+    MinimumRequest('GET /api/v2/tokens/me', 1, "the preserved client's token info again (step 6)", 'issue 6 step 6',
+                   False),
+    MinimumRequest('GET /api/v2/organizations/me', 1, "the preserved client's probe again (step 6)", 'issue 6 step 6',
+                   False),
+)
+_ADMIN_ORG = MinimumRequest(
+    'GET /api/v2/organizations/me', 1, "the admin side's org, read before the write: the per-org lock key, the "
+    "backup's and the journal's organization (and the backup file name). The preserved clients' answer cannot stand "
+    "in for it: a mistyped inventory can pair this org's admin with another org's client, and that org in the backup "
+    'would let a later `restore_from` with the other org\'s credentials pass the same-org check. Not made when the org '
+    'is given (`saml_sso_org_name`) or the admin client is itself one of the preserved clients',
+    'issue 13 items 3 and 5', True)
+MINIMUM_REQUESTS = {
+    'converged': _BEFORE,
+    'fresh': _BEFORE + _CHANGE + (_ADMIN_ORG,),
+    # the org given (saml_sso_org_name): the admin side need not read it
+    'fresh-org-name': _BEFORE + _CHANGE,
+    # --check on a fresh org (a change planned): the reads of a converged run, nothing written, no verification and
+    # no second validation (nothing was changed), plus the permission prediction
+    'check': _BEFORE + (
+        MinimumRequest('GET /api/v2/tokens/me', 1, "the admin's token info: check mode predicts a 403 of the planned "
+                       "write from the admin client's roles. Without it `--check` passes and the apply gets 403",
+                       'issue 16 item 7', True),
+        MinimumRequest('GET /api/v2/authorization/roles/{id}', 0, "one per role of the admin token (its permission "
+                       "policies, for the same prediction); the benchmark's seed admin has no roles, so 0 here",
+                       'issue 16 item 7', True),
+    ),
 }
-MINIMUM_ENDPOINTS = {
-    'converged': _CONVERGED_ENDPOINTS,
-    'check': _CONVERGED_ENDPOINTS,
-    'fresh': dict(_CONVERGED_ENDPOINTS, **{
-        'POST /oauth/token': 3,                  # + the preserved client's new token after the change
-        'GET /api/v2/tokens/me': 2,
-        'GET /api/v2/organizations/me': 2,
-        'GET /api/v2/identityproviders/okta': 2,  # + the re-read that verifies the write
-        'PUT /api/v2/identityproviders/okta': 1,
-    }),
-}
-# Requests a run makes beyond the minimum, and why (from the provider core's owners, /tmp/coord/arch-provider.md).
-EXTRAS = {
-    ('fresh', 'GET /api/v2/organizations/me'):
-        "the admin side's org: the lock key, the journal's and the backup's organization and the backup file name "
-        "(issue 13 safety: the preserved clients' answer is not trusted for it, a mistyped inventory could name "
-        "another org); not made when the org is given (`saml_sso_org_name`: the row \"fresh with saml_sso_org_name set\")",
-    ('fresh', 'GET /api/v2/identityproviders/okta'):
-        "the final read after `settle_delay`: the concurrent-change check of the safety invariants (issue 13)",
-    ('check', 'GET /api/v2/tokens/me'):
-        "the admin's token info for the permission prediction (issue 16 item 7: check mode predicts a 403 of the write)",
-}
+SCENARIOS = tuple(MINIMUM_REQUESTS)
+
+
+def minimum_endpoints(scenario, bare=False):
+    """{endpoint: count} of a scenario's minimum (``bare``: the bare flow, without the safety reads)."""
+    out = {}
+    for need in MINIMUM_REQUESTS[scenario]:
+        if need.count and not (bare and need.safety_read):
+            out[need.endpoint] = out.get(need.endpoint, 0) + need.count
+    return out
+
+
+MINIMUM_ENDPOINTS = dict((sc, minimum_endpoints(sc)) for sc in SCENARIOS)
+MINIMUM = dict((sc, sum(MINIMUM_ENDPOINTS[sc].values())) for sc in SCENARIOS)
+# the bare flow (issues 6 and 9) without the safety reads: the figure the minimum was before them
+BARE_MINIMUM = dict((sc, sum(minimum_endpoints(sc, bare=True).values())) for sc in SCENARIOS)
+
+
+def minimum_table():
+    """The table as plain data (results.json; the report is written from it)."""
+    return dict((sc, [need._asdict() for need in needs]) for sc, needs in MINIMUM_REQUESTS.items())
 
 
 def extra_requests(scenario, per_endpoint):
-    """[(endpoint, +n or -n, reason)] of a run against the minimum per endpoint."""
-    base = MINIMUM_ENDPOINTS[scenario.split('-')[0]]
+    """[(endpoint, +n or -n, reason)] of a run against the minimum per endpoint of its scenario: every request
+    beyond the minimum is 'not explained' (the minimum holds every request with a reason)."""
+    base = MINIMUM_ENDPOINTS[scenario]
     out = []
     for endpoint in sorted(set(base) | set(per_endpoint)):
         diff = per_endpoint.get(endpoint, 0) - base.get(endpoint, 0)
         if diff:
-            reason = EXTRAS.get((scenario.split('-')[0], endpoint), 'not explained' if diff > 0 else 'fewer than the minimum')
-            out.append((endpoint, diff, reason))
+            out.append((endpoint, diff, 'not explained' if diff > 0 else 'fewer than the minimum'))
     return out
 
 
 # What each peer must request per org (checked through the request log: a peer that drifts fails the run).
-# (a), (b) and (c) make the role's requests (the minimum); (a-t) skips the overview listing.
+# (a), (b) and (c) make the role's requests: the minimum, including the admin-side org read of a fresh org (the
+# bench's inventories give no saml_sso_org_name); (a-t) makes the tutorial's flow: the bare flow without the
+# overview listing and without any safety read. Check mode has no peer.
 PEER_REQUESTS = {
-    'sequential': dict(MINIMUM),
-    'threaded': dict(MINIMUM),
-    'uri': dict(MINIMUM),
-    'tutorial': dict(converged=MINIMUM['converged'] - 1, fresh=MINIMUM['fresh'] - 1),
+    'sequential': dict(converged=MINIMUM['converged'], fresh=MINIMUM['fresh']),
+    'threaded': dict(converged=MINIMUM['converged'], fresh=MINIMUM['fresh']),
+    'uri': dict(converged=MINIMUM['converged'], fresh=MINIMUM['fresh']),
+    'tutorial': dict(converged=5, fresh=10),
 }
 
 # Where the per-task benchmark points each module (org numbers of the small seed).
@@ -215,7 +255,7 @@ def bench_requests(emu, outdir, cert, failures):
         failures.add('requests/collection/fresh-org-name', '%d writes on a fresh org' % named['writes'])
     for tool in TOOLS:
         for scenario, data in results[tool].items():
-            data['minimum'] = MINIMUM[scenario.split('-')[0]]
+            data['minimum'] = MINIMUM[scenario]
             data['ratio'] = round(data['total'] / float(data['minimum']), 2)
             if tool == 'collection':
                 data['extra'] = [dict(endpoint=e, count=n, reason=why)
@@ -608,7 +648,7 @@ def main(argv=None):
                       tools=list(args.tools), uri_max_size=args.uri_max_size,
                       per_task_count=args.per_task_count, per_task_reps=args.per_task_reps,
                       provider_type=harness.PROVIDER_TYPE, preserved_clients_per_org=1),
-        minimum=MINIMUM,
+        minimum=MINIMUM, minimum_bare=BARE_MINIMUM, minimum_requests=minimum_table(), peer_requests=PEER_REQUESTS,
     )
     # the emulators' own exit-by-itself limit (a safety net) must outlast the whole run
     lifetime = int(min(args.budget_min, 24 * 60) * 60 * 2 + 3600)

@@ -4,19 +4,24 @@
 Two request flows (``--flow``), both checked by the benchmark through the emulator's request log:
 
 ``role`` (default, peer (a)): exactly the requests the role makes on an org, so that the ratio
-collection / peer isolates what the tool itself costs (converged 6, fresh 11 per org):
+collection / peer isolates what the tool itself costs (converged 6, fresh 12 per org; the minimum of
+``bench/run.py``, ``PEER_REQUESTS`` there):
 
 1. for each preserved client: client-credentials token, ``GET /api/v2/tokens/me``,
    ``GET /api/v2/organizations/me`` (the probe);
 2. admin client-credentials token;
 3. ``GET /api/v2/identityproviders`` (the overview of the role's step 3);
 4. ``GET /api/v2/identityproviders/<type>`` (404 = not configured);
-5. only if the provider differs from the wanted one: ``PUT`` it (current merged with wanted),
-   ``GET`` it again to verify, and check the preserved clients again (step 1).
+5. only if the provider differs from the wanted one: the admin side's ``GET /api/v2/organizations/me``
+   (the role's lock key and the backup's organization, issue 13; not made when ``saml_sso_org_name``
+   gives the org or the admin client is one of the preserved clients, as in the role), ``PUT`` the
+   provider (current merged with wanted), ``GET`` it again to verify, and check the preserved clients
+   again (step 1).
 
-``tutorial`` (peer (a-t)): the flow a tutorial hands out, the same without step 3: it reads only the
-provider it configures (converged 5, fresh 10 per org).  The overview listing is what the role's module
-uses for its own safety checks (e.g. the guard of the last custom provider); a tutorial has none.
+``tutorial`` (peer (a-t)): the flow a tutorial hands out, the same without step 3 and without the
+admin-side org read: it reads only the provider it configures (converged 5, fresh 10 per org).  The
+overview listing is what the role's module uses for its own safety checks (e.g. the guard of the last
+custom provider), the org read its lock and backup; a tutorial has neither.
 
 It reads the same inventory file as the playbooks (``all.vars`` and the hosts of ``all`` and its child groups,
 the role's ``saml_sso_*`` variables) and is fair to the tutorials' favour: one ``requests.Session`` per org
@@ -87,6 +92,14 @@ def check_client(session, org, client):
 FLOWS = ('role', 'tutorial')
 
 
+def reads_admin_org(org, clients):
+    """Whether the role reads the admin side's org before a write: not when the org is given or when the admin
+    client is itself one of the preserved clients (its own check answered it)."""
+    if org.get('saml_sso_org_name'):
+        return False
+    return org['saml_sso_client_id'] not in [c.get('client_id') for c in clients]
+
+
 def configure_org(org, flow='role'):
     """Configure one org; True when it wrote the provider.  ``flow``: see the module docstring."""
     if flow not in FLOWS:
@@ -113,6 +126,9 @@ def configure_org(org, flow='role'):
         wanted = wanted_body(provider)
         if not differs(current, wanted):
             return False
+        if flow == 'role' and reads_admin_org(org, clients):
+            me = session.get(api + '/api/v2/organizations/me', headers=headers, verify=ca, timeout=30)
+            me.raise_for_status()
         body = dict((k, v) for k, v in (current or {}).items() if k not in ('id', 'selfUri'))
         body.update(wanted)
         put = session.put(api + '/api/v2/identityproviders/' + ptype, headers=headers, json=body,

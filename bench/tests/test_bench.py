@@ -6,6 +6,7 @@ ratios and the met / NOT met verdicts of the targets.
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ import pytest
 
 BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, BENCH)
+sys.path.insert(0, os.path.join(BENCH, 'peers'))
 
 import harness  # noqa: E402
 import report  # noqa: E402
@@ -35,10 +37,17 @@ def emulator(tmp_path_factory):
         emu.stop()
 
 
-@pytest.mark.parametrize('tool', ['sequential', 'tutorial', 'threaded'])
-def test_peer_makes_its_request_list(emulator, tool, tmp_path):
-    """Fresh then converged: one write per org, then none, and exactly the peer's requests per org."""
-    emu, inv = emulator
+def _expected_per_endpoint(tool, scenario):
+    """A peer's request list per org: the role's flows make the minimum (the table); the tutorial's flow the bare
+    flow without the overview listing."""
+    if tool == 'tutorial':
+        out = run.minimum_endpoints(scenario, bare=True)
+        del out['GET /api/v2/identityproviders']
+        return out
+    return run.MINIMUM_ENDPOINTS[scenario]
+
+
+def _check_peer(emu, tool, inv, orgs, tmp_path):
     for scenario in ('fresh', 'converged'):
         if scenario == 'fresh':
             emu.reset()
@@ -46,14 +55,40 @@ def test_peer_makes_its_request_list(emulator, tool, tmp_path):
             emu.clear_requests()
         res = run.run_tool(tool, inv, 3, str(tmp_path / ('%s.log' % scenario)))
         assert res['rc'] == 0, harness.tail(res['log'])
-        summary = json.loads(open(res['log']).read().strip().splitlines()[-1])
-        assert summary['failed'] == 0 and summary['orgs'] == 3
-        assert summary['changed'] == (3 if scenario == 'fresh' else 0)
+        if tool != 'uri':
+            summary = json.loads(open(res['log']).read().strip().splitlines()[-1])
+            assert summary['failed'] == 0 and summary['orgs'] == orgs
+            assert summary['changed'] == (orgs if scenario == 'fresh' else 0)
         log = harness.summarise_log(emu.requests())
-        assert log['writes'] == (3 if scenario == 'fresh' else 0)
-        assert log['total'] == 3 * run.PEER_REQUESTS[tool][scenario]
-        listed = log['per_endpoint'].get('GET /api/v2/identityproviders', 0)
-        assert listed == (0 if tool == 'tutorial' else 3)
+        assert log['writes'] == (orgs if scenario == 'fresh' else 0)
+        assert log['total'] == orgs * run.PEER_REQUESTS[tool][scenario]
+        expected = _expected_per_endpoint(tool, scenario)
+        assert sum(expected.values()) == run.PEER_REQUESTS[tool][scenario]
+        assert log['per_endpoint'] == dict((e, orgs * n) for e, n in expected.items()), scenario
+
+
+@pytest.mark.parametrize('tool', ['sequential', 'tutorial', 'threaded'])
+def test_peer_makes_its_request_list(emulator, tool, tmp_path):
+    """Fresh then converged: one write per org, then none, and exactly the peer's requests per org, endpoint by
+    endpoint (the role's flows: the minimum with the admin-side org read of a fresh org)."""
+    emu, inv = emulator
+    _check_peer(emu, tool, inv, 3, tmp_path)
+
+
+def test_uri_peer_makes_its_request_list(emulator, tmp_path):
+    """Peer (b) on one org (3-5 s per org): the same request list as (a), the admin-side org read included."""
+    emu, _ = emulator
+    inv = str(tmp_path / 'inv-1.yml')
+    harness.write_inventory(inv, 1, emu.endpoint, harness.make_certificate_b64())
+    _check_peer(emu, 'uri', inv, 1, tmp_path)
+
+
+def test_peers_read_the_admin_org_only_when_the_role_does():
+    import sequential_requests as seq
+    org = dict(saml_sso_client_id='admin')
+    assert seq.reads_admin_org(org, [dict(client_id='bot')])
+    assert not seq.reads_admin_org(dict(org, saml_sso_org_name='acme'), [dict(client_id='bot')])
+    assert not seq.reads_admin_org(org, [dict(client_id='bot'), dict(client_id='admin')])
 
 
 def test_threaded_peer_uses_threads(tmp_path):
@@ -168,18 +203,90 @@ def test_host_tasks_per_host_count_skipped_and_rescued(tmp_path):
     assert recap['tasks_per_host'] == 10.0  # (11 + 9) / 2
 
 
-def test_extra_requests_are_listed_with_their_reason():
+# ------------------------------------------------------------------------- the minimum
+
+def test_minimum_sums_of_the_table():
+    """The minimum per run type, and the bare flow (issues 6 and 9) it grew from by the safety reads."""
+    assert run.MINIMUM == {'converged': 6, 'fresh': 12, 'fresh-org-name': 11, 'check': 7}
+    assert run.BARE_MINIMUM == {'converged': 6, 'fresh': 11, 'fresh-org-name': 11, 'check': 6}
+    for scenario in run.SCENARIOS:
+        assert sum(run.MINIMUM_ENDPOINTS[scenario].values()) == run.MINIMUM[scenario]
+
+
+def test_the_safety_reads_are_the_ones_the_issues_ask_for():
+    def added(scenario):
+        return sorted((n.endpoint, n.count, n.asked) for n in run.MINIMUM_REQUESTS[scenario] if n.safety_read)
+    assert added('converged') == [] and added('fresh-org-name') == []
+    assert added('fresh') == [('GET /api/v2/organizations/me', 1, 'issue 13 items 3 and 5')]
+    assert added('check') == [('GET /api/v2/authorization/roles/{id}', 0, 'issue 16 item 7'),
+                              ('GET /api/v2/tokens/me', 1, 'issue 16 item 7')]
+    assert run.MINIMUM_ENDPOINTS['fresh']['GET /api/v2/organizations/me'] == 3
+    assert run.MINIMUM_ENDPOINTS['fresh-org-name']['GET /api/v2/organizations/me'] == 2
+    assert run.MINIMUM_ENDPOINTS['fresh']['GET /api/v2/identityproviders/okta'] == 2  # read + one read-back
+
+
+def test_every_minimum_request_names_its_promise_and_issue():
+    for scenario, needs in run.MINIMUM_REQUESTS.items():
+        assert needs, scenario
+        for need in needs:
+            assert re.match(r'^(GET|PUT|POST|DELETE) /\S+$', need.endpoint), need
+            assert isinstance(need.count, int) and need.count >= 0, need
+            assert len(need.promise.split()) >= 5, need  # a sentence, not a label
+            assert re.match(r'^issue \d+', need.asked), need
+            assert need.safety_read in (True, False), need
+
+
+def test_unexplained_extra_requests_are_reported_as_such():
     fresh = dict(run.MINIMUM_ENDPOINTS['fresh'])
-    assert sum(fresh.values()) == run.MINIMUM['fresh']
-    assert sum(run.MINIMUM_ENDPOINTS['converged'].values()) == run.MINIMUM['converged']
     assert run.extra_requests('fresh', fresh) == []
-    fresh['GET /api/v2/organizations/me'] += 1
+    fresh['GET /api/v2/identityproviders/okta'] += 1
     fresh['GET /api/v2/users/me'] = 1
-    got = dict((e, (n, why)) for e, n, why in run.extra_requests('fresh', fresh))
-    assert got['GET /api/v2/organizations/me'][0] == 1 and 'lock key' in got['GET /api/v2/organizations/me'][1]
-    assert got['GET /api/v2/users/me'] == (1, 'not explained')
+    assert run.extra_requests('fresh', fresh) == [('GET /api/v2/identityproviders/okta', 1, 'not explained'),
+                                                  ('GET /api/v2/users/me', 1, 'not explained')]
     converged = dict(run.MINIMUM_ENDPOINTS['converged'])
     del converged['GET /api/v2/identityproviders']
     assert run.extra_requests('converged', converged) == [('GET /api/v2/identityproviders', -1, 'fewer than the minimum')]
-    # the org-name run is a fresh run: the same minimum
-    assert run.extra_requests('fresh-org-name', dict(run.MINIMUM_ENDPOINTS['fresh'])) == []
+    # the org-name run has its own minimum: the fresh minimum is one request more than it
+    assert run.extra_requests('fresh-org-name', dict(run.MINIMUM_ENDPOINTS['fresh'])) == [
+        ('GET /api/v2/organizations/me', 1, 'not explained')]
+    assert run.extra_requests('fresh-org-name', dict(run.MINIMUM_ENDPOINTS['fresh-org-name'])) == []
+    # and the report says so, beside the minimum
+    req = dict(collection=dict(fresh=dict(total=13, minimum=12, per_endpoint=fresh, writes=1,
+                                          extra=[dict(endpoint=e, count=n, reason=why)
+                                                 for e, n, why in run.extra_requests('fresh', fresh)])))
+    table = report.requests_extras_table(req)
+    assert '+1 `GET /api/v2/users/me` | not explained' in table.replace('  ', ' ') or \
+        re.search(r'\+1 `GET /api/v2/users/me`\s*\|\s*not explained', table), table
+
+
+def _minimum_results(table=None):
+    results = dict(minimum=run.MINIMUM, minimum_bare=run.BARE_MINIMUM, minimum_requests=table or run.minimum_table(),
+                   peer_requests=run.PEER_REQUESTS)
+    return json.loads(json.dumps(results))  # what a results.json holds
+
+
+def test_minimum_section_is_written_from_the_table():
+    text = '\n'.join(report.minimum_section(_minimum_results()))
+    assert '| **minimum**' in text and '**12**' in text and '**7**' in text
+    assert 'The bare flow without the safety reads: converged 6, fresh 11, fresh with saml_sso_org_name set 11, ' \
+           'check (--check --diff, fresh org) 6' in text
+    assert '+1 on fresh `GET /api/v2/organizations/me`** (issue 13 items 3 and 5' in text
+    assert '+1 on check (--check --diff, fresh org) `GET /api/v2/tokens/me`** (issue 16 item 7' in text
+    assert '`GET /api/v2/authorization/roles/{id}`** (issue 16 item 7; none in this benchmark)' in text
+    # a changed table changes the section: no hand-written copy of a number
+    table = run.minimum_table()
+    table['fresh'] = table['fresh'] + [dict(table['fresh'][-1], count=2)]
+    results = _minimum_results(table)
+    results['minimum'] = dict(results['minimum'], fresh=14)
+    changed = '\n'.join(report.minimum_section(results))
+    assert '**14**' in changed and '+3 on fresh `GET /api/v2/organizations/me`' in changed
+    # every row of the table is in the section
+    for need, counts in report.minimum_rows(run.minimum_table()):
+        assert need['promise'] in text and need['asked'] in text
+
+
+def test_tools_section_counts_come_from_the_run():
+    text = '\n'.join(report.tools_section(_minimum_results()))
+    assert 'converged 6, fresh 12, fresh with saml_sso_org_name set 11, check (--check --diff, fresh org) 7' in text
+    assert 'converged 5, fresh 10' in text  # the tutorial's flow
+    assert len(re.findall(r'\| converged 6, fresh 12 +\|', text)) == 3  # (a), (c), (b)
