@@ -16,11 +16,14 @@ A change is one recoverable unit (docs/reliability.md, "Safety invariants"):
 4. the write (never repeated blindly after a time-out: an unknown outcome is resolved by reading);
 5. after a write that disables or deletes an enabled provider: the guard invariant again from a fresh listing,
    compensated at once (rollback) when another run left the org without an enabled sign-in;
-6. read back and compare with the intent (``verified``, ``not_kept``);
+6. ``settle_delay`` after the write, the one read-back (re-read while the platform still shows the previous
+   state, within ``consistency_timeout``), compared with the intent (``verified``, ``not_kept``) and with the
+   state before: a value that is neither is a concurrent change (``Plan.concurrent``). One read serves both the
+   verification and the concurrent-change check (issue 13 A3: "a fresh read after a settle delay compared with
+   the intent"), and the clients of step 7 are proven only once the write is visible;
 7. ``preserved_clients`` validated again, whatever step 6 said; a failure rolls the change back, and the
    rollback is itself re-read and verified after ``settle_delay``;
-8. after ``settle_delay``, a fresh read compared with the intent: a concurrent change is reported, not
-   "verified"; the journal is closed and the lock released.
+8. a concurrent change seen in step 6 is reported, not "verified"; the journal is closed and the lock released.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -73,7 +76,6 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_provider
     provider_path,
     providers_overview,
     reduces_sign_in,
-    restore_changed_fields,
     same_provider,
     sanitize,
     service_provider,
@@ -122,6 +124,7 @@ class Change:
         self.lock = None
         self.journal = None
         self.plan = None
+        self.concurrent_fields = []   # step 6: fields another writer changed since the write (Plan.concurrent)
         self.result = dict(changed=False, existed=None, verified=None, not_kept=[], dropped=[], rolled_back=False,
                            recovered=[], journal_file=None, failed_step=None)
         self.step = 'read'
@@ -445,23 +448,27 @@ class Change:
 
     # ---------------------------------------------------------------- the write as one unit
     def apply(self):
-        """Steps 4-8: backup and journal, the write, the guard after it, verify, the clients again, the final read."""
+        """Steps 4-8: backup and journal, the write, the guard after it, the one read-back (verify and the
+        concurrent-change check), the clients again, the verdict."""
         self.step = 'backup'
         self.backup_and_journal(self.run.organization(required=True))
         self.step = 'write'
         written_at = time.time()
-        end_state, visible = self.write_once()
+        self.write_once()
         self.step = 'guard_after_write'       # 5. another run may have disabled the other sign-ins meanwhile
         self.guard_after_write()
-        self.step = 'verify'                  # 6. verify the write against the intent
+        self.step = 'verify'                  # 6. settle_delay after the write: the one read-back, against the intent
+        self.settle(written_at)
+        end_state, visible = self.wait_applied(self.provider_id, self.current, self.payload,
+                                               deleting=self.write == 'DELETE')
         end_state, unseen = self.verify(end_state, visible, written_at)
         self.step = 'clients_after'           # 7. the preserved clients again, whatever the verification said
         after = self.validate_clients_after()
         if unseen is not None:
             self.step = 'verify'
             self.fail_unseen(unseen, after)
-        self.step = 'final_verify'            # 8. a fresh read after the settle delay: a concurrent change
-        return self.final_verify(end_state, visible, written_at)
+        self.step = 'final_verify'            # 8. a concurrent change seen by the read-back; the journal closed
+        return self.final_verify(end_state, visible)
 
     def backup_and_journal(self, org):
         if self.params.get('backup'):
@@ -470,10 +477,13 @@ class Change:
             self.result['journal_file'] = self.journal.path
 
     def write_once(self):
-        """send_write; a write the platform refused (4xx) retires the backup and the journal (nothing changed)."""
+        """send_write; a write the platform refused (4xx) retires the backup and the journal (nothing changed).
+
+        Only the write's own answer counts as a refusal: the read-back after it (step 6) is outside, so a read
+        refused after an accepted write never retires the backup of a change that happened."""
         result = self.result
         try:
-            end_state, visible = self.send_write()
+            self.send_write()
         except GenesysModuleFail as exc:
             status = exc.extra.get('status')
             if isinstance(status, int) and 400 <= status < 500 and status != 408:
@@ -487,7 +497,6 @@ class Change:
                     exc.extra['backup_file'] = result['backup_file']
             raise
         result['id'] = self.provider_id if self.ptype == CUSTOM_TYPE else result.get('id')
-        return end_state, visible
 
     def guard_after_write(self):
         """After a write that takes a sign-in away: a fresh listing must still show one, else roll back at once."""
@@ -520,6 +529,7 @@ class Change:
                           % (self.label, when, params.get('consistency_timeout')))
         elif visible:
             result['read_back'] = visible
+            self.concurrent_fields = self.plan.concurrent(end_state)
             self.record_not_kept(end_state)
         elif end_state is not None:
             # readable, but still as before: the platform did not keep the change (or shows it later)
@@ -569,20 +579,10 @@ class Change:
                ('; the journal %s stays open and the next run verifies it' % self.journal.path)
                if self.journal is not None else ''))
 
-    def final_verify(self, end_state, visible, written_at):
-        """After the settle delay, a fresh read compared with the intent; closes the journal. Returns the end state."""
-        if visible:
-            self.settle(written_at)
-            fresh = self.read_target(self.provider_id)
-            if self.write == 'DELETE':
-                if fresh is not None:
-                    self.concurrent(fresh, 'it exists again')
-            elif fresh is not None and not same_provider(self.ptype, fresh, end_state):
-                self.concurrent(fresh, 'it changed')
-            elif fresh is None:
-                self.concurrent(None, 'it is gone')
-            if fresh is not None:
-                end_state = fresh
+    def final_verify(self, end_state, visible):
+        """The concurrent change the read-back showed (step 6) is reported; closes the journal. Returns the end state."""
+        if visible and self.concurrent_fields:
+            self.concurrent(end_state, 'it showed values this run did not write')
         if self.journal is not None:
             verified = self.result.get('verified')
             self.journal.update(COMPLETE if verified or self.write == 'DELETE' else WRITTEN,
@@ -595,6 +595,7 @@ class Change:
         result, ctx = self.result, self.ctx
         result['not_kept'] = self.plan.not_kept(end_state)
         dropped = self.plan.dropped(end_state)
+        concurrent = set(FIELD_TO_OPTION.get(f, f) for f in self.concurrent_fields)
         result['dropped'] = sorted(set(FIELD_TO_OPTION.get(f, f) for f in dropped))
         # a dropped field does not make the change unverified (the platform has no place for it on this type)
         result['verified'] = not [o for o in result['not_kept'] if o not in result['dropped']]
@@ -603,25 +604,27 @@ class Change:
         for option in result['dropped']:
             ctx.warn('Genesys Cloud did not keep %s on the %s type: remove it from the task (it is not compared '
                      'again on this org).' % (option, self.label))
-        differs = [o for o in result['not_kept'] if o not in result['dropped']]
+        differs = [o for o in result['not_kept'] if o not in result['dropped'] and o not in concurrent]
         if differs:
+            if still_as_before:
+                when = (' (still as before %ss after the write)' % self.params.get('consistency_timeout'),
+                        ' Raise consistency_timeout if the platform is only slow to show it.')
+            else:
+                when = (' (read %ss after the write: a change another run or person made at the same time would show '
+                        'the same)' % self.params.get('settle_delay'), '')
             ctx.warn('Genesys Cloud did not keep the value(s) of %s for the %s identity provider%s; the next run will '
-                     'try again.%s' % (', '.join(differs), self.label,
-                                       ' (still as before %ss after the write)' % self.params.get('consistency_timeout')
-                                       if still_as_before else '',
-                                       ' Raise consistency_timeout if the platform is only slow to show it.'
-                                       if still_as_before else ''))
+                     'try again.%s' % (', '.join(differs), self.label, when[0], when[1]))
 
     def concurrent(self, fresh, what):
-        differing = sorted(set(FIELD_TO_OPTION.get(f, f) for f in restore_changed_fields(
-            self.ptype, fresh, self.payload if self.write != 'DELETE' else None))) if fresh is not None else []
+        differing = sorted(set(FIELD_TO_OPTION.get(f, f) for f in self.concurrent_fields))
         if self.journal is not None:
             self.journal.update(COMPLETE, note='concurrent change: %s' % what)
         self.result['verified'] = False
         raise GenesysModuleFail(
-            'CONCURRENT CHANGE: the %s identity provider was written by this run and verified, but %ss later %s%s: '
-            'another run or person changed it at the same time. This run did not undo that change. Check the provider '
-            '(genesys_identity_provider_info) and run again once only one run changes this org.'
+            'CONCURRENT CHANGE: the %s identity provider was written by this run, but read %ss later %s%s (neither '
+            'what this run wrote nor what was there before): another run or person changed it at the same time. '
+            'This run did not undo that change. Check the provider (genesys_identity_provider_info) and run again '
+            'once only one run changes this org.'
             % (self.label, self.params.get('settle_delay'), what,
                (' (fields %s)' % ', '.join(differing)) if differing else ''))
 
@@ -642,7 +645,7 @@ class Change:
             clients=[c.get('name') or c.get('client_id') for c in self.params.get('preserved_clients') or []])
 
     def send_write(self):
-        """Send the write; returns (object read back or None, visible). Resolves an unknown outcome by reading."""
+        """Send the write (the read-back is step 6). Resolves an unknown outcome by reading."""
         run, ptype, label = self.run, self.ptype, self.label
         verb = 'delete' if self.write == 'DELETE' else ('create' if self.current is None else 'update')
         action = '%s the %s identity provider' % (verb, label)
@@ -676,7 +679,6 @@ class Change:
         if self.journal is not None:
             self.journal.update(WRITTEN, provider_id=self.provider_id)
         self.result['id'] = self.provider_id
-        return self.wait_applied(self.provider_id, self.current, self.payload, deleting=self.write == 'DELETE')
 
     def resolve_unknown(self):
         """After a write with an unknown outcome: True-ish when a read shows it took effect, else None."""

@@ -883,6 +883,26 @@ class Plan(object):
             fields = changed_fields(read_back, self.compared)
         return sorted(set(FIELD_TO_OPTION.get(f, f) for f in fields))
 
+    def concurrent(self, read_back):
+        """API fields (sorted) whose read-back value is neither what this plan wrote nor what was there before it.
+
+        The one read-back of a change is made ``settle_delay`` after the write (it is also the concurrent-change
+        check): a value that is neither the written one nor the previous one was written by another run or person
+        in the meantime (or rewritten by the platform in a way no variant models). Not counted: a field the
+        platform left as before (not kept, or still lagging), one it holds no value for (dropped), and one the
+        write left empty (the platform fills an empty ``relyingPartyIdentifier``: a server-filled value is not
+        drift, docs/genesys-api.md section 6); certificates count as fingerprints. Only for a write over an
+        existing provider: a created one has no previous value to tell another writer's value from a value the
+        platform did not keep.
+        """
+        if self.current is None or read_back is None or self.payload is None:
+            return []
+        dropped = set(self.dropped(read_back))
+        not_written = set(restore_changed_fields(self.ptype, read_back, self.payload))
+        not_before = set(restore_changed_fields(self.ptype, read_back, self.current))
+        return sorted(f for f in not_written & not_before if f not in dropped and (
+            f in CERT_FIELDS or f == 'certificates' or self.payload.get(f) not in (None, '', [])))
+
     def dropped(self, read_back):
         """API fields (sorted) the read-back holds no value for although they were written: the platform does not
         keep them on this type (never certificates; never for a restore, whose backup came from the platform)."""

@@ -27,8 +27,9 @@ description:
     DER, whatever the armour, line endings or whitespace, and whether the API holds them in C(certificate)
     or C(certificates). A second run with the same input reports C(changed=false).
   - A write sends the whole object (the current one merged with your options), so fields you do not set are
-    kept, never wiped. After a write the provider is read back, waiting out the platform's eventual
-    consistency (a 404 right after a write means "not there yet"); a read never re-creates anything.
+    kept, never wiped. O(settle_delay) after a write the provider is read back once, waiting out the
+    platform's eventual consistency (a 404 or the previous state right after a write means "not there yet");
+    that one read verifies the write and shows a concurrent change; a read never re-creates anything.
   - Certificates are parsed locally before any request is sent; expired or not-yet-valid ones fail the task
     unless O(allow_expired_certificates=true); certificates expiring within O(certificate_expiry_warn_days)
     give a warning naming the subject and the date.
@@ -397,7 +398,8 @@ options:
         process dies, so an interrupted run never leaves a stale lock.
       - Runs on different controllers are not serialised. After a write that disables or deletes an enabled
         provider, the lockout guard is checked again from a fresh listing (and the change rolled back at once
-        when the org has no enabled sign-in left), and the final fresh read reports a concurrent change.
+        when the org has no enabled sign-in left), and the read-back after O(settle_delay) reports a concurrent
+        change.
     type: bool
     default: true
   lock_dir:
@@ -414,8 +416,12 @@ options:
     default: 120
   settle_delay:
     description:
-      - Seconds after a write before the final fresh read (a concurrent change is then reported instead of
-        RV(verified)) and before a rollback is verified.
+      - Seconds after a write before its one read-back, which both verifies the write and is the concurrent-change
+        check; a value that is neither what the task wrote nor what was there before is reported as a concurrent
+        change instead of RV(verified). The preserved clients are validated again after that read. Also the wait
+        before a rollback is verified.
+      - A change another run or person makes within these seconds after the write is reported; one made later is
+        not seen by this run. Raise it where several controllers may change one org.
     type: float
     default: 1
   restore_across_orgs:
@@ -764,8 +770,8 @@ proposed:
   type: dict
 verified:
   description:
-    - Whether the provider as read back after the write holds every value of the task (RV(not_kept) empty)
-      and a fresh read after O(settle_delay) still shows it. True when nothing had to change; null in check mode
+    - Whether the provider as read back O(settle_delay) after the write holds every value of the task
+      (RV(not_kept) empty) and no value another writer set meanwhile. True when nothing had to change; null in check mode
       for a change; false when the write could not be read back in time.
   returned: always
   type: bool

@@ -297,7 +297,7 @@ def test_a_run_re_reads_under_the_lock_when_another_run_changed_the_org_meanwhil
     api.after[('GET', '/api/v2/identityproviders/okta')] = lambda a: (api.after.clear(), other_run_writes(a))
     result, ctx = run(api, lock_dir=str(lock_dir), type='okta', issuer_uri='urn:new')
     okta_reads = [p for m, p, b in api.log if m == 'GET' and p.endswith('/okta')]
-    assert len(okta_reads) >= 3   # the deciding read, the read under the lock, the read-back (+ final)
+    assert len(okta_reads) >= 3   # the deciding read, the read under the lock, the read-back
     put = [b for m, p, b in api.log if m == 'PUT'][0]
     assert put['name'] == 'Renamed by the other run'   # the other run's field kept, not overwritten
 
@@ -306,7 +306,7 @@ def test_no_re_read_when_no_run_changed_the_org_since_the_read(tmp_path, clients
     api = Api(providers={'okta': dict(OLD)})
     result, ctx = run(api, lock_dir=str(tmp_path / 'locks'), type='okta', issuer_uri='urn:new')
     reads = [p for m, p, b in api.log if m == 'GET' and p.endswith('/okta')]
-    assert len(reads) == 3   # deciding read, read-back, final verification: no re-read (new lock file)
+    assert len(reads) == 2   # deciding read, the one read-back (verify + concurrent check): no re-read (new lock file)
 
 
 def test_the_guard_is_checked_again_after_the_write_and_a_lockout_is_compensated(tmp_path, clients):
@@ -337,6 +337,68 @@ def test_a_concurrent_change_after_the_write_is_reported_not_verified(tmp_path, 
     exc = fail(api, settle_delay=5.0, **okta())
     assert exc.extra['failed_step'] == 'final_verify' and 'CONCURRENT CHANGE' in exc.msg and 'issuer_uri' in exc.msg
     assert exc.extra['verified'] is False and sleeps and 4.0 < sleeps[0] <= 5.0
+
+
+def test_one_read_back_settle_delay_after_the_write_then_the_clients(tmp_path, monkeypatch):
+    # the order that makes one read serve both the verification and the concurrent-change check: the write, the
+    # settle delay, the one read-back (visible), only then the preserved clients (proven once the write shows)
+    api = Api(providers={'okta': dict(OLD)})
+    events = []
+    monkeypatch.setattr(time, 'sleep', lambda seconds: events.append(('sleep', round(seconds))))
+    api.after[('PUT', '/api/v2/identityproviders/okta')] = lambda a: events.append(('PUT', 'okta'))
+    api.after[('GET', '/api/v2/identityproviders/okta')] = lambda a: events.append(('GET', 'okta'))
+
+    def fake_check(params, target, ctx):
+        events.append(('clients', target['client_id']))
+        return dict(client_id=target['client_id'], name=target['name'], passed=True, checks=[], token_lifetime=None,
+                    organization=None, client=None, roles=[], probes=[])
+
+    monkeypatch.setattr(idp_core, 'check_client', fake_check)
+    result, ctx = run(api, settle_delay=30.0, preserved_clients=[BOT], validate_clients_before=False, **okta())
+    assert result['verified'] is True and result['changed'] is True
+    after_write = events[events.index(('PUT', 'okta')):]
+    assert after_write == [('PUT', 'okta'), ('sleep', 30), ('GET', 'okta'), ('clients', 'bot')]
+
+
+def test_a_concurrent_change_of_a_field_this_run_did_not_set_is_reported(tmp_path, clients, monkeypatch):
+    # another run renames the provider during the settle delay: the name is neither what this run wrote (the
+    # unchanged name) nor what was there before, so the one read-back reports it, after the clients were proven
+    api = Api(providers={'okta': dict(OLD)})
+
+    def other_run(seconds):
+        api.providers['okta']['data']['name'] = 'Renamed by the other run'
+
+    monkeypatch.setattr(time, 'sleep', other_run)
+    exc = fail(api, settle_delay=5.0, preserved_clients=[BOT], type='okta', issuer_uri='urn:new')
+    assert exc.extra['failed_step'] == 'final_verify' and 'CONCURRENT CHANGE' in exc.msg and '(fields name)' in exc.msg
+    assert exc.extra['verified'] is False and clients['calls'] == 2   # before and after: proven whatever happened
+
+
+def test_a_value_the_platform_left_as_before_is_not_kept_not_a_concurrent_change(tmp_path, clients, no_sleep):
+    # the platform answers the write but keeps the old issuer (a field it does not keep): "not kept", the next
+    # run tries again; it is no concurrent change (the value is the one before, not a third one)
+    api = Api(providers={'okta': dict(OLD)})
+    api.after[('PUT', '/api/v2/identityproviders/okta')] = (
+        lambda a: a.providers['okta']['data'].update(issuerURI='urn:old'))
+    result, ctx = run(api, settle_delay=1.0, **okta())
+    assert result['verified'] is False and 'issuer_uri' in result['not_kept'] and result['changed'] is True
+    assert any('did not keep the value(s) of issuer_uri' in w and 'read 1.0s after the write' in w for w in ctx.warnings)
+
+
+def test_a_read_refused_after_an_accepted_write_does_not_retire_the_backup(tmp_path, clients, no_sleep):
+    # the PUT was accepted (the change happened); the read-back is refused (403): the backup and the journal of a
+    # real change must stay as they are (retiring them is only for a write the platform refused)
+    api = Api(providers={'okta': dict(OLD)})
+
+    def refuse_the_next_read(a):
+        a.fail_next = ('GET', 403, 'missing.any.permissions', 'You are missing the permission sso:provider:view')
+
+    api.after[('PUT', '/api/v2/identityproviders/okta')] = refuse_the_next_read
+    exc = fail(api, backup=True, backup_dir=str(tmp_path), **okta())
+    assert exc.extra['failed_step'] == 'verify' and api.state('okta')['issuerURI'] == 'urn:new'
+    assert exc.extra['backup_file'].endswith('.json') and os.path.isfile(exc.extra['backup_file'])
+    assert glob.glob(os.path.join(str(tmp_path), '*.not-applied')) == []
+    assert journal_doc(journals(tmp_path)[0])['state'] == 'written'   # the next run verifies it
 
 
 def test_a_rollback_that_a_delayed_write_undoes_is_sent_again(tmp_path, clients):

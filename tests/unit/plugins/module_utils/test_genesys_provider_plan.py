@@ -15,7 +15,7 @@ import pytest
 
 from ansible_collections.genesyscloud.sso.plugins.module_utils import _genesys_provider_model as idp
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_certs import load_certificates
-from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.genesys_idp_fake import make_cert
+from ansible_collections.genesyscloud.sso.tests.unit.plugins.module_utils.genesys_idp_fake import bare, make_cert
 
 SAML = [t for t in idp.ALL_TYPES if t != 'purecloud']
 PER_TYPE_SAML = [t for t in idp.PER_TYPE_TYPES if t != 'purecloud']
@@ -181,6 +181,40 @@ def test_not_kept_and_dropped_of_a_read_back():
     assert p.not_kept(dict(p.payload, providerName='Else')) == ['provider_name']
     assert p.dropped(dict(p.payload, providerName='Else')) == []
     assert p.not_kept(p.payload) == [] and p.dropped(p.payload) == []
+
+
+def test_concurrent_fields_of_a_read_back():
+    # the one read-back of a change: a value that is neither what the plan wrote nor what was there before is
+    # another writer's; "as before" (not kept, lagging) and "no value" (dropped) are not
+    current = _current('okta', providerName='Before')
+    p = idp.plan('okta', current, _desired('okta', issuer_uri='urn:new', provider_name='Shown'))
+    assert p.concurrent(p.payload) == []                                          # as written
+    assert p.concurrent(dict(p.payload, issuerURI='urn:old')) == []               # as before: not kept
+    assert p.concurrent(dict(p.payload, providerName=None)) == []                 # dropped by the platform
+    assert p.concurrent(dict(p.payload, issuerURI='urn:third')) == ['issuerURI']  # another writer's value
+    assert p.concurrent(dict(p.payload, name='Renamed')) == ['name']              # a field this plan did not set
+    assert p.concurrent(dict(p.payload, disabled=True)) == ['disabled']
+    cert = bare(make_cert('someone-else'))
+    assert p.concurrent(dict(p.payload, certificates=[cert])) == ['certificates']  # fingerprints, not text
+    assert p.concurrent(None) == []
+
+
+def test_a_server_filled_value_is_no_concurrent_change():
+    # the platform fills an empty relyingPartyIdentifier on a write (docs/genesys-api.md section 6): a value the
+    # write left empty and the platform filled is not another writer's
+    current = _current('okta', relyingPartyIdentifier=None)
+    p = idp.plan('okta', current, _desired('okta', issuer_uri='urn:new'))
+    assert p.payload.get('relyingPartyIdentifier') in (None, '')
+    filled = dict(p.payload, relyingPartyIdentifier='https://login.mypurecloud.ie/saml')
+    assert p.concurrent(filled) == [] and p.not_kept(filled) == []
+    assert p.concurrent(dict(filled, issuerURI='urn:third')) == ['issuerURI']
+
+
+def test_concurrent_fields_need_a_previous_state():
+    # a created provider has no "before" to tell another writer's value from one the platform did not keep
+    p = idp.plan('okta', None, _desired('okta', issuer_uri='urn:new'))
+    assert p.concurrent(dict(p.payload, issuerURI='urn:third')) == []
+    assert p.not_kept(dict(p.payload, issuerURI='urn:third')) == ['issuer_uri']   # still not verified
 
 
 def test_a_plan_cannot_be_changed():
