@@ -355,6 +355,37 @@ class Change:
         raise GenesysModuleFail('No change was made: a preserved OAuth client fails before the change. %s'
                                 % self.client_failures(before))
 
+    def clients_of_this_org(self, org):
+        """Before a write: every preserved client proven in step 2 must belong to the org this task changes.
+
+        Its proof says nothing about this org otherwise: with 200 orgs in one inventory, another org's bot pasted
+        into this org's host vars passes before and after the change while this org's own automation is never
+        checked. Compared without a request of its own: the client's org (its ``tokens/me``; the short name from its
+        probe of ``/organizations/me``) against this org (read for the lock, or given as ``org_short_name``); by id
+        when both are known, else by short name; a side that is not known is not compared.
+        """
+        foreign = []
+        for entry in (self.result.get('clients_before') or {}).get('report') or []:
+            theirs = entry.get('organization') or {}
+            if org.get('id') and theirs.get('id'):
+                same = theirs['id'] == org['id']
+            elif org.get('short_name') and theirs.get('short_name'):
+                same = str(theirs['short_name']).lower() == str(org['short_name']).lower()
+            else:
+                continue
+            if not same:
+                foreign.append('%s (org %s, id %s)' % (
+                    entry.get('name') or entry.get('client_id'), theirs.get('short_name') or theirs.get('name') or '?',
+                    theirs.get('id') or '?'))
+        if foreign:
+            raise GenesysModuleFail(
+                'No change was made: the preserved OAuth client(s) %s belong to another org than the one this task '
+                'changes (org %s, id %s), so proving them would not show that this org\'s automation keeps working. '
+                'Give the credentials of this org\'s own clients in preserved_clients%s.'
+                % ('; '.join(foreign), org.get('short_name') or '?', org.get('id') or '?',
+                   ' (or correct org_short_name, which names this org)' if given_org_short_name(self.params) and
+                   not org.get('id') else ''))
+
     def read_and_plan(self):
         """Read and plan; for a real change take the lock and, when the org changed since the read, re-plan."""
         run, params = self.run, self.params
@@ -366,7 +397,11 @@ class Change:
         self.run_plan()
         if not self.changed or self.ctx.check_mode:
             return
-        self.take_lock(run.organization(required=True))
+        org = run.organization(required=True)
+        self.step = 'clients_org'
+        self.clients_of_this_org(org)
+        self.step = 'read'
+        self.take_lock(org)
         if self.lock is not None and self.lock.changed_since(read_started):
             # re-read under the lock: another run may have changed the org since the read that decided
             run.forget_listing()

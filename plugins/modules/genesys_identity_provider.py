@@ -294,6 +294,11 @@ options:
         whatever the read-back showed. When one fails after the write, the change is rolled back (see
         O(rollback_on_failure)) and the task fails naming the client and the check.
       - Also validated when the task finishes an interrupted change (see O(backup)).
+      - Before a write, every client validated before must belong to the org the task changes (its C(tokens/me)
+        organization id, else the short name its probe of C(/api/v2/organizations/me) answered, against this org's,
+        read for the lock or given as O(org_short_name)); a client of another org fails the task before any write
+        (RV(failed_step) is C(clients_org)), since its proof would say nothing about this org. No request of its
+        own; a run that changes nothing does not compare.
       - Same shape as O(genesyscloud.sso.genesys_oauth_check#module:clients). The results are RV(clients_before)
         and RV(clients_after).
     type: list
@@ -822,8 +827,8 @@ recovered:
 failed_step:
   description:
     - On failure, the step that failed - C(recover), C(clients_before), C(read), C(guard), C(permissions) (check
-      mode), C(backup), C(write), C(guard_after_write), C(verify), C(clients_after), C(final_verify); null on
-      success.
+      mode), C(clients_org) (a preserved client belongs to another org; before any write), C(backup), C(write),
+      C(guard_after_write), C(verify), C(clients_after), C(final_verify); null on success.
   returned: always
   type: str
 permissions:

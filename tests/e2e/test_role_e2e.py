@@ -445,6 +445,7 @@ def test_a_slow_read_back_still_validates_the_clients_and_rolls_back(emu, tmp_pa
     assert json.load(open(journals[0]))['state'] == 'rolled-back'
     assert providers_of(emu, 'known-org')['generic']['issuerURI'] == IDP.entity_id
 
+
 def test_the_org_short_name_given_saves_the_org_read_on_a_change(emu, tmp_path):
     inv = inventory(emu, ['fresh-org'], provider_vars(IDP), tmp_path / 'backups', saml_sso_org_name='fresh-org')
     result = run_playbook(CONFIGURE, inventory=inv)
@@ -455,3 +456,21 @@ def test_the_org_short_name_given_saves_the_org_read_on_a_change(emu, tmp_path):
     assert attributes['OrganizationName'] == 'fresh-org'
     admin = [(r['method'], r['path']) for r in _org_requests(emu, 'fresh-org') if r['client'] == 'fresh-org-admin']
     assert ('GET', '/api/v2/organizations/me') not in admin, admin
+
+
+def test_a_preserved_client_of_another_org_stops_the_change_before_any_write(emu, tmp_path):
+    # an inventory mix-up of a fleet: fleet-20's host vars name fleet-19's bot. Its proof would pass before and after
+    # the change while fleet-20's own automation is never checked: the org read for the lock tells, nothing is written
+    crossed = {'fleet-20': {'saml_sso_preserved_clients': [
+        {'name': 'reporting-bot', 'client_id': 'fleet-19-bot', 'client_secret': 'fleet-19-bot-secret'}]}}
+    inv = inventory(emu, ['fleet-20'], provider_vars(IDP, issuer='https://idp.crossed.example/entity'),
+                    tmp_path / 'backups', host_overrides=crossed)
+    emu.clear_requests()
+    result = run_playbook(CONFIGURE, inventory=inv)
+    assert result.rc != 0
+    _assert_no_secret(result)
+    assert writes(emu.requests(org='fleet-20')) == []
+    summary = summaries(result)['fleet-20']
+    assert summary['status'] == 'failed' and summary['failed_step'] == 'clients_org', summary
+    assert 'reporting-bot (org fleet-19' in summary['error'] and 'belong to another org' in summary['error']
+    assert 'this org\'s own clients' in result.stdout

@@ -401,6 +401,59 @@ def test_a_read_refused_after_an_accepted_write_does_not_retire_the_backup(tmp_p
     assert journal_doc(journals(tmp_path)[0])['state'] == 'written'   # the next run verifies it
 
 
+def _clients_of_org(monkeypatch, org):
+    calls = []
+
+    def fake_check(params, target, ctx):
+        calls.append(target['client_id'])
+        return dict(client_id=target['client_id'], name=target['name'], passed=True, checks=[], token_lifetime=None,
+                    organization=dict(org), client=None, roles=[], probes=[])
+
+    monkeypatch.setattr(idp_core, 'check_client', fake_check)
+    return calls
+
+
+def test_a_preserved_client_of_another_org_stops_the_change_before_the_write(tmp_path, monkeypatch):
+    # 200 orgs in one inventory: another org's bot pasted into this org's vars passes before and after the change
+    # while this org's own automation is never checked; the org read for the lock tells (no request of its own)
+    calls = _clients_of_org(monkeypatch, dict(id='org-id-2', name='Other', short_name='other-prod'))
+    api = Api(providers={'okta': dict(OLD)})
+    exc = fail(api, preserved_clients=[BOT], lock_dir=str(tmp_path / 'locks'), **okta())
+    assert exc.extra['failed_step'] == 'clients_org' and api.writes() == [] and calls == ['bot']
+    assert 'reporting-bot (org other-prod, id org-id-2) belong to another org' in exc.msg
+    assert 'org acme-prod, id org-id-1' in exc.msg and 'No change was made' in exc.msg
+
+
+def test_a_preserved_client_of_this_org_passes_the_org_check(tmp_path, monkeypatch):
+    _clients_of_org(monkeypatch, dict(id='org-id-1', name='Acme', short_name=None))
+    api = Api(providers={'okta': dict(OLD)})
+    result, ctx = run(api, preserved_clients=[BOT], lock_dir=str(tmp_path / 'locks'), **okta())
+    assert result['changed'] is True and result['verified'] is True and len(api.writes()) == 1
+    # the org was read once (the lock): the comparison made no request of its own
+    assert [p for m, p, b in api.log if p == '/api/v2/organizations/me'] == ['/api/v2/organizations/me']
+
+
+def test_a_given_org_short_name_is_compared_with_the_clients_short_name(tmp_path, monkeypatch):
+    # the org named by org_short_name (not read: no id), the client's org known by its short name only: compared by
+    # short name, case-insensitively; a typo in org_short_name is caught the same way
+    _clients_of_org(monkeypatch, dict(id=None, name=None, short_name='ACME-PROD'))
+    result, ctx = run(Api(providers={'okta': dict(OLD)}), preserved_clients=[BOT], org_short_name='acme-prod',
+                      lock_dir=str(tmp_path / 'locks'), **okta())
+    assert result['changed'] is True
+    api = Api(providers={'okta': dict(OLD)})
+    exc = fail(api, preserved_clients=[BOT], org_short_name='acme-prdo', lock_dir=str(tmp_path / 'locks'), **okta())
+    assert exc.extra['failed_step'] == 'clients_org' and api.writes() == []
+    assert 'or correct org_short_name' in exc.msg
+
+
+def test_no_org_check_and_no_request_for_it_when_nothing_changes(tmp_path, monkeypatch):
+    # a converged run reads no org (the minimum: 6 requests); nothing is written, so nothing is compared
+    _clients_of_org(monkeypatch, dict(id='org-id-2', name='Other', short_name='other-prod'))
+    api = Api(providers={'okta': dict(OLD)})
+    result, ctx = run(api, preserved_clients=[BOT], type='okta', name='Okta', issuer_uri='urn:old')
+    assert result['changed'] is False and [p for m, p, b in api.log if p == '/api/v2/organizations/me'] == []
+
+
 def test_a_rollback_that_a_delayed_write_undoes_is_sent_again(tmp_path, clients):
     # the change's PUT lands late again after the rollback (a retried write): the rollback is verified after the
     # settle delay and sent again, instead of reporting "ROLLED BACK" while the org is on the new config
