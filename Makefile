@@ -42,6 +42,14 @@ deps:
 	  (apt-get update -qq && apt-get install -y -qq xmlsec1) >/dev/null; \
 	  else echo "xmlsec1 missing: install it (apt-get install xmlsec1)"; fi; }
 
+# The official JavaScript SDK for emulator/tests/test_sdk_fidelity_js.py, pinned by its package-lock.json.
+# Without npm this only says so: the test then fails and names the fix (.ci/run installs nodejs npm).
+JS_SDK := emulator/tests/js/node_modules/.installed
+$(JS_SDK): emulator/tests/js/package.json emulator/tests/js/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  cd emulator/tests/js && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm missing: install it (apt-get install nodejs npm) for the JavaScript SDK fidelity test"; fi
+
 test: venv venv312 deps
 	$(GATES) all
 
@@ -53,7 +61,7 @@ units: venv
 	$(GATES) units
 integration: venv
 	$(GATES) integration
-emulator-tests: venv deps
+emulator-tests: venv deps $(JS_SDK)
 	$(GATES) emulator
 devkit-tests: venv
 	$(GATES) devkit
