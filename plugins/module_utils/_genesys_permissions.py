@@ -81,15 +81,22 @@ def _error_text(err):
     return ('HTTP %s %s' % (status, code or '')).strip() if status is not None else (str(err).split('. ', 1)[0])
 
 
-def read_policies(api):
-    """``(role names, permissionPolicies)`` of the admin client; raises CannotCheck.
-
-    ``api`` is the task's :class:`GenesysApi` (``GET /api/v2/tokens/me``, then each role).
-    """
+def read_token_info(api):
+    """The admin token's ``GET /api/v2/tokens/me`` answer; raises CannotCheck."""
     try:
-        me = api.token_info()
+        return api.token_info()
     except ApiCallError as exc:
         raise CannotCheck('GET %s failed (%s)' % (TOKENS_ME, _error_text(exc.error)))
+
+
+def read_policies(api, me=None):
+    """``(role names, permissionPolicies)`` of the admin client; raises CannotCheck.
+
+    ``api`` is the task's :class:`GenesysApi` (``GET /api/v2/tokens/me`` unless ``me``, its answer, is given; then
+    each role).
+    """
+    if me is None:
+        me = read_token_info(api)
     client = (me or {}).get('OAuthClient') or {}
     grant = str(client.get('authorizedGrantType') or '').upper()
     if grant and grant != 'CLIENT-CREDENTIALS':
@@ -123,7 +130,7 @@ def read_policies(api):
     return names, policies
 
 
-def check_write_permissions(client, write, custom, label, warn, result=None):
+def check_write_permissions(client, write, custom, label, warn, result=None, token_info=None):
     """Check mode: fail when the admin client's roles lack every permission the planned write needs.
 
     ``client``: the task's client or its :class:`GenesysApi`.
@@ -131,6 +138,8 @@ def check_write_permissions(client, write, custom, label, warn, result=None):
     Returns the ``permissions`` result field (``checked``, ``needed`` (any of), ``roles``, ``missing``, or
     ``reason`` when it could not check); warns when it could not check; raises GenesysModuleFail (failed_step
     ``permissions``, with ``changed_options`` of ``result``, the planned change) when a permission is missing.
+    ``token_info``: the admin token's ``tokens/me`` answer when the caller read it already (no second GET);
+    a :class:`CannotCheck` instead (the caller's read failed) makes it say it could not check.
     """
     needed = required_permissions(write, custom)
     if isinstance(client, GenesysApi):
@@ -138,7 +147,9 @@ def check_write_permissions(client, write, custom, label, warn, result=None):
     if not needed or client is None or not hasattr(client, 'request'):
         return dict(checked=False, needed=needed, reason='no write planned')
     try:
-        roles, policies = read_policies(GenesysApi(client))
+        if isinstance(token_info, CannotCheck):
+            raise token_info
+        roles, policies = read_policies(GenesysApi(client), token_info)
     except CannotCheck as exc:
         reason = str(exc)
         warn('Check mode could not check the permissions of the admin client for the %s of the %s identity provider '

@@ -40,7 +40,9 @@ from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_common i
     GenesysModuleFail,
 )
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_permissions import (
+    CannotCheck,
     check_write_permissions,
+    read_token_info,
     retire_unused_backup,
 )
 from ansible_collections.genesyscloud.sso.plugins.module_utils._genesys_txn import (
@@ -439,8 +441,9 @@ class Change:
         elif self.changed:
             result['provider'] = self.plan.after
             result['verified'] = None
+            me = self.admin_token_info()
             result['permissions'] = check_write_permissions(run.client, self.write, self.ptype == CUSTOM_TYPE,
-                                                            self.label, ctx.warn, result)   # predicts a 403
+                                                            self.label, ctx.warn, result, me)   # predicts a 403
         else:
             result['verified'] = True
         result['end_state'] = sanitize(self.ptype, end_state) if end_state is not None else {}
@@ -455,6 +458,22 @@ class Change:
         elif getattr(self, 'client_org', None):
             result['organization'] = dict(self.client_org)  # from the preserved clients' probe: no request
         result['api_requests'] = getattr(run.client, 'request_count', None)
+
+    def admin_token_info(self):
+        """Check mode with a change: the admin token's tokens/me (one GET, which the permission prediction needs
+        anyway), and with it the prediction of ``clients_org``: the real run would stop on a preserved client of
+        another org (compared by org id; a CannotCheck is returned for the permission check to report)."""
+        try:
+            me = read_token_info(self.run.api)
+        except CannotCheck as exc:
+            return exc
+        org = (me or {}).get('organization') or {}
+        if org.get('id'):
+            step, self.step = self.step, 'clients_org'
+            self.clients_of_this_org(dict(id=org.get('id'), name=org.get('name'),
+                                          short_name=given_org_short_name(self.params)))
+            self.step = step
+        return me
 
     def sp_values(self, obj):
         """service_provider of the provider ``obj`` as Genesys Cloud holds it (None without a SAML provider).

@@ -297,8 +297,9 @@ options:
       - Before a write, every client validated before must belong to the org the task changes (its C(tokens/me)
         organization id, else the short name its probe of C(/api/v2/organizations/me) answered, against this org's,
         read for the lock or given as O(org_short_name)); a client of another org fails the task before any write
-        (RV(failed_step) is C(clients_org)), since its proof would say nothing about this org. No request of its
-        own; a run that changes nothing does not compare.
+        (RV(failed_step) is C(clients_org)), since its proof would say nothing about this org. Check mode with a
+        change predicts it from the admin token's C(tokens/me), which the permission prediction reads anyway. No
+        request of its own; a run that changes nothing does not compare.
       - Same shape as O(genesyscloud.sso.genesys_oauth_check#module:clients). The results are RV(clients_before)
         and RV(clients_after).
     type: list

@@ -176,3 +176,32 @@ def test_retire_unused_backup_renames_and_marks_it(tmp_path):
     broken = tmp_path / 'broken.json'
     broken.write_text('{not json')
     assert perms.retire_unused_backup(str(broken), 'refused') is None and not broken.exists()
+
+
+def _client_of(monkeypatch, org):
+    def fake_check(params, target, ctx):
+        return dict(client_id=target['client_id'], name=target['name'], passed=True, checks=[], token_lifetime=None,
+                    organization=dict(org), client=None, roles=[], probes=[])
+    monkeypatch.setattr(idp_core, 'check_client', fake_check)
+
+
+BOT = [dict(client_id='bot', client_secret='bot-secret-1a2b', name='reporting-bot', probe_paths=None, expect=None)]
+
+
+def test_check_mode_predicts_the_stop_on_a_preserved_client_of_another_org(monkeypatch):
+    # the dry run predicts the real run (which stops at clients_org before the write) from the same one GET of the
+    # admin's tokens/me the permission prediction reads: no request of its own
+    _client_of(monkeypatch, dict(id='org-id-2', name='Other', short_name='other-prod'))
+    api = Api(roles={ROLE: [policy('sso', 'provider', '*')]}, providers={'okta': dict(OKTA)})
+    with pytest.raises(GenesysModuleFail) as info:
+        check(api, preserved_clients=BOT, **okta())
+    assert info.value.extra['failed_step'] == 'clients_org' and 'belong to another org' in info.value.msg
+    assert api.writes() == [] and role_reads(api) == [perms.TOKENS_ME]
+
+
+def test_check_mode_reads_the_admin_token_info_once_for_the_org_and_the_permissions(monkeypatch):
+    _client_of(monkeypatch, dict(id='org-id-1', name='Acme', short_name='acme-prod'))
+    api = Api(roles={ROLE: [policy('sso', 'provider', '*')]}, providers={'okta': dict(OKTA)})
+    result, ctx = check(api, preserved_clients=BOT, **okta())
+    assert result['changed'] is True and result['permissions']['checked'] is True
+    assert role_reads(api) == [perms.TOKENS_ME, '/api/v2/authorization/roles/' + ROLE]
