@@ -50,7 +50,7 @@ $(JS_SDK): emulator/tests/js/package.json emulator/tests/js/package-lock.json
 	  cd emulator/tests/js && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
 	else echo "npm missing: install it (apt-get install nodejs npm) for the JavaScript SDK fidelity test"; fi
 
-test: venv venv312 deps
+test: venv venv312 deps $(JS_SDK)
 	$(GATES) all
 
 lint: venv
@@ -111,4 +111,4 @@ demo:
 	else $(MAKE) --no-print-directory $(DEMO_STAMP) && VENV="$(CURDIR)/$(DEMO_VENV)" bash tools/demo.sh; fi
 
 clean:
-	rm -rf build .collections tests/output .venv-demo
+	rm -rf build .collections tests/output .venv-demo emulator/tests/js/node_modules
