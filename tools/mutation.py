@@ -116,9 +116,10 @@ SAFETY_FUNCTIONS = collections.OrderedDict([
     (IDP, [(p, None) for p in (
         'lockout_check', 'is_enabled', 'reduces_sign_in', 'org_has_sign_in', 'classify_entity', 'provider_path',
         'validate_provider_id', '_segment', 'family_of', 'check_listing_entity', '_next_page_path', '_mask_userinfo',
-        '_is_https_url')]),
+        '_is_https_url', 'Plan.concurrent')]),
     (CHANGE, [(p, None) for p in (
-        'Change.guard', 'Change.reduces_sign_in', 'Change.guard_after_write', 'Change.check_backup_target')]),
+        'Change.guard', 'Change.reduces_sign_in', 'Change.guard_after_write', 'Change.check_backup_target',
+        'Change.clients_of_this_org', 'Change.admin_token_info', 'Change.final_verify')]),
     (BACKUP, [(p, None) for p in ('load_backup', 'org_matches', 'host_of', 'write_backup', 'slug')]),
     (INPUT, [('check_inputs', None)]),
     (TXN, [(p, None) for p in ('safe_segment', 'check_private_dir')]),
@@ -147,6 +148,15 @@ STATUS_ORDER = ('killed', 'survived', 'timeout', 'no tests', 'suspicious', 'segf
 # A survivor that matches none is listed as "NOT EXPLAINED" in the report.  Every rule must match a mutant that
 # mutmut makes of a safety function of its file (check_targets: a rule left behind by a move matches nothing).
 EXPLAINED = [
+    (IDP, 'org_has_sign_in', r"ptype != '(XXpurecloudXX|PURECLOUD)'",
+     'equivalent: for ptype purecloud the function returns before `purecloud` is read, so entering the branch for '
+     'it changes nothing'),
+    (INPUT, 'check_inputs', r"validate_provider_id\(params\['id'\], \)",
+     "equivalent: 'option id' is validate_provider_id's default source"),
+    (TRANSPORT, 'check_https_url', r"parts\.query and parts\.fragment or '\?' in url",
+     "equivalent: a query implies '?' in the URL and a fragment '#', which the same condition tests"),
+    (CLI, '_check_base_url', r'userinfo=None, base=True',
+     'equivalent: check_https_url tests `not userinfo`; None and False are both false'),
     (IDP, 'lockout_check', r"before = dict\(name='PureCloud'",
      'equivalent: the stand-in for the missing purecloud entry is only read by is_enabled(), which takes a missing '
      'or None "disabled" as enabled; its name is never shown (the refusal for the Genesys Cloud login names no '
