@@ -385,8 +385,8 @@ class Change:
                 'changes (org %s, id %s), so proving them would not show that this org\'s automation keeps working. '
                 'Give the credentials of this org\'s own clients in preserved_clients%s.'
                 % ('; '.join(foreign), org.get('short_name') or '?', org.get('id') or '?',
-                   ' (or correct org_short_name, which names this org)' if given_org_short_name(self.params) and
-                   not org.get('id') else ''))
+                   '' if org.get('id') else ' (or correct org_short_name, which names this org)'),
+                failed_step='clients_org')
 
     def read_and_plan(self):
         """Read and plan; for a real change take the lock and, when the org changed since the read, re-plan."""
@@ -400,9 +400,7 @@ class Change:
         if not self.changed or self.ctx.check_mode:
             return
         org = run.organization(required=True)
-        self.step = 'clients_org'
         self.clients_of_this_org(org)
-        self.step = 'read'
         self.take_lock(org)
         if self.lock is not None and self.lock.changed_since(read_started):
             # re-read under the lock: another run may have changed the org since the read that decided
@@ -469,10 +467,7 @@ class Change:
             return exc
         org = (me or {}).get('organization') or {}
         if org.get('id'):
-            step, self.step = self.step, 'clients_org'
-            self.clients_of_this_org(dict(id=org.get('id'), name=org.get('name'),
-                                          short_name=given_org_short_name(self.params)))
-            self.step = step
+            self.clients_of_this_org(dict(id=org['id'], short_name=given_org_short_name(self.params)))
         return me
 
     def sp_values(self, obj):
@@ -634,13 +629,17 @@ class Change:
                if self.journal is not None else ''))
 
     def final_verify(self, end_state, visible):
-        """The concurrent change the read-back showed (step 6) is reported; closes the journal. Returns the end state."""
+        """The concurrent change the read-back showed (step 6) is reported; closes the journal. Returns the end state.
+
+        A delete reaches this step only verified (a delete not shown fails in step 6), so ``verified`` decides.
+        """
         if visible and self.concurrent_fields:
-            self.concurrent(end_state, 'it showed values this run did not write')
+            self.concurrent('it showed values this run did not write')
         if self.journal is not None:
-            verified = self.result.get('verified')
-            self.journal.update(COMPLETE if verified or self.write == 'DELETE' else WRITTEN,
-                                note=None if verified else 'written; not verified yet')
+            if self.result.get('verified'):
+                self.journal.update(COMPLETE)
+            else:
+                self.journal.update(WRITTEN, note='written; not verified yet')
         return end_state
 
     def record_not_kept(self, end_state, still_as_before=False):
@@ -669,7 +668,7 @@ class Change:
             ctx.warn('Genesys Cloud did not keep the value(s) of %s for the %s identity provider%s; the next run will '
                      'try again.%s' % (', '.join(differs), self.label, when[0], when[1]))
 
-    def concurrent(self, fresh, what):
+    def concurrent(self, what):
         differing = sorted(set(FIELD_TO_OPTION.get(f, f) for f in self.concurrent_fields))
         if self.journal is not None:
             self.journal.update(COMPLETE, note='concurrent change: %s' % what)

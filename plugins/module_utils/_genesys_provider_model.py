@@ -891,7 +891,8 @@ class Plan(object):
         in the meantime (or rewritten by the platform in a way no variant models). Not counted: a field the
         platform left as before (not kept, or still lagging), one it holds no value for (dropped), and one the
         write left empty (the platform fills an empty ``relyingPartyIdentifier``: a server-filled value is not
-        drift, docs/genesys-api.md section 6); certificates count as fingerprints. Only for a write over an
+        drift, docs/genesys-api.md section 6; certificates always count: no platform adds one); certificates count
+        as fingerprints. Only for a write over an
         existing provider: a created one has no previous value to tell another writer's value from a value the
         platform did not keep.
         """
@@ -901,7 +902,7 @@ class Plan(object):
         not_written = set(restore_changed_fields(self.ptype, read_back, self.payload))
         not_before = set(restore_changed_fields(self.ptype, read_back, self.current))
         return sorted(f for f in not_written & not_before if f not in dropped and (
-            f in CERT_FIELDS or f == 'certificates' or self.payload.get(f) not in (None, '', [])))
+            f == 'certificates' or self.payload.get(f) not in (None, '', [])))
 
     def dropped(self, read_back):
         """API fields (sorted) the read-back holds no value for although they were written: the platform does not

@@ -443,7 +443,8 @@ def test_a_given_org_short_name_is_compared_with_the_clients_short_name(tmp_path
     api = Api(providers={'okta': dict(OLD)})
     exc = fail(api, preserved_clients=[BOT], org_short_name='acme-prdo', lock_dir=str(tmp_path / 'locks'), **okta())
     assert exc.extra['failed_step'] == 'clients_org' and api.writes() == []
-    assert 'or correct org_short_name' in exc.msg
+    assert 'reporting-bot (org ACME-PROD, id ?) belong to another org than the one this task changes (org ' \
+           'acme-prdo, id ?)' in exc.msg and exc.msg.endswith(' (or correct org_short_name, which names this org).')
 
 
 def test_no_org_check_and_no_request_for_it_when_nothing_changes(tmp_path, monkeypatch):
@@ -452,6 +453,50 @@ def test_no_org_check_and_no_request_for_it_when_nothing_changes(tmp_path, monke
     api = Api(providers={'okta': dict(OLD)})
     result, ctx = run(api, preserved_clients=[BOT], type='okta', name='Okta', issuer_uri='urn:old')
     assert result['changed'] is False and [p for m, p, b in api.log if p == '/api/v2/organizations/me'] == []
+
+
+def test_every_client_is_compared_not_only_up_to_one_that_cannot_be(tmp_path, monkeypatch):
+    # the first client's org is not known (nothing to compare), the second is another org's: still refused; and a
+    # client without a name is named by its id, an org without a short name by its name, an unknown id as "?"
+    orgs = iter([dict(id=None, name=None, short_name=None), dict(id='org-id-2', name='Other', short_name=None)])
+
+    def fake_check(params, target, ctx):
+        return dict(client_id=target['client_id'], name=target['name'], passed=True, checks=[], token_lifetime=None,
+                    organization=next(orgs), client=None, roles=[], probes=[])
+
+    monkeypatch.setattr(idp_core, 'check_client', fake_check)
+    api = Api(providers={'okta': dict(OLD)})
+    unnamed = dict(BOT, client_id='bot-2', name=None)
+    exc = fail(api, preserved_clients=[BOT, unnamed], lock_dir=str(tmp_path / 'locks'), **okta())
+    assert exc.extra['failed_step'] == 'clients_org' and api.writes() == []
+    assert "the preserved OAuth client(s) bot-2 (org Other, id org-id-2) belong to another org than the one this " \
+           "task changes (org acme-prod, id org-id-1), so proving them" in exc.msg
+    assert exc.msg.endswith("own clients in preserved_clients.")   # the org has an id: no hint at org_short_name
+
+
+def test_the_verdict_closes_the_journal_complete_or_written(tmp_path, clients, no_sleep):
+    # verified: the journal is complete (no note); not kept: written, "not verified yet" (the next run verifies it)
+    api = Api(providers={'okta': dict(OLD)})
+    result, ctx = run(api, backup=True, backup_dir=str(tmp_path / 'ok'), **okta())
+    doc = journal_doc(journals(tmp_path / 'ok')[0])
+    assert result['verified'] is True and doc['state'] == 'complete' and 'note' not in doc['history'][-1]
+    api = Api(providers={'okta': dict(OLD)})
+    api.after[('PUT', '/api/v2/identityproviders/okta')] = (
+        lambda a: a.providers['okta']['data'].update(issuerURI='urn:old'))
+    result, ctx = run(api, backup=True, backup_dir=str(tmp_path / 'kept'), **okta())
+    doc = journal_doc(journals(tmp_path / 'kept')[0])
+    assert result['verified'] is False and doc['state'] == 'written'
+    assert doc['history'][-1]['note'] == 'written; not verified yet'
+
+
+def test_a_concurrent_change_says_what_it_saw_and_closes_the_journal(tmp_path, clients, monkeypatch):
+    api = Api(providers={'okta': dict(OLD)})
+    monkeypatch.setattr(time, 'sleep', lambda s: api.providers['okta']['data'].update(issuerURI='urn:other-run'))
+    exc = fail(api, settle_delay=2.0, backup=True, backup_dir=str(tmp_path), **okta())
+    assert 'but read 2.0s later it showed values this run did not write (fields issuer_uri) (neither' in exc.msg
+    doc = journal_doc(journals(tmp_path)[0])
+    assert doc['state'] == 'complete'
+    assert doc['history'][-1]['note'] == 'concurrent change: it showed values this run did not write'
 
 
 def test_a_rollback_that_a_delayed_write_undoes_is_sent_again(tmp_path, clients):

@@ -196,7 +196,18 @@ def test_check_mode_predicts_the_stop_on_a_preserved_client_of_another_org(monke
     with pytest.raises(GenesysModuleFail) as info:
         check(api, preserved_clients=BOT, **okta())
     assert info.value.extra['failed_step'] == 'clients_org' and 'belong to another org' in info.value.msg
+    assert '(org ?, id org-id-1)' in info.value.msg   # the admin's tokens/me gives the id, not the short name
     assert api.writes() == [] and role_reads(api) == [perms.TOKENS_ME]
+
+
+def test_check_mode_names_the_given_org_short_name_and_compares_by_id(monkeypatch):
+    _client_of(monkeypatch, dict(id='org-id-2', name='Other', short_name='acme-prod'))   # same name, another org
+    api = Api(roles={ROLE: [policy('sso', 'provider', '*')]}, providers={'okta': dict(OKTA)})
+    with pytest.raises(GenesysModuleFail) as info:
+        check(api, preserved_clients=BOT, org_short_name='acme-prod', **okta())
+    assert info.value.extra['failed_step'] == 'clients_org'
+    assert 'than the one this task changes (org acme-prod, id org-id-1)' in info.value.msg
+    assert info.value.msg.endswith('own clients in preserved_clients.')   # the id is known: no org_short_name hint
 
 
 def test_check_mode_reads_the_admin_token_info_once_for_the_org_and_the_permissions(monkeypatch):

@@ -208,6 +208,16 @@ def test_a_server_filled_value_is_no_concurrent_change():
     filled = dict(p.payload, relyingPartyIdentifier='https://login.mypurecloud.ie/saml')
     assert p.concurrent(filled) == [] and p.not_kept(filled) == []
     assert p.concurrent(dict(filled, issuerURI='urn:third')) == ['issuerURI']
+    emptied = idp.plan('okta', _current('okta', relyingPartyIdentifier='x'),
+                       _desired('okta', issuer_uri='urn:new', relying_party_identifier=''))
+    assert emptied.payload['relyingPartyIdentifier'] == ''   # written empty: the platform fills it
+    assert emptied.concurrent(dict(emptied.payload, relyingPartyIdentifier='https://login.mypurecloud.ie/saml')) == []
+
+
+def test_certificates_another_writer_added_count_even_when_this_run_wrote_none():
+    p = idp.plan('okta', _current('okta'), _desired('okta', issuer_uri='urn:new'))
+    assert not idp.api_fingerprints(p.payload)
+    assert p.concurrent(dict(p.payload, certificates=[bare(make_cert('added-by-another-run'))])) == ['certificates']
 
 
 def test_concurrent_fields_need_a_previous_state():
