@@ -474,6 +474,12 @@ def test_every_client_is_compared_not_only_up_to_one_that_cannot_be(tmp_path, mo
     assert exc.msg.endswith("own clients in preserved_clients.")   # the org has an id: no hint at org_short_name
 
 
+def test_a_client_of_an_unnamed_other_org_is_named_by_its_id(tmp_path, monkeypatch):
+    _clients_of_org(monkeypatch, dict(id='org-id-9', name=None, short_name=None))
+    exc = fail(Api(providers={'okta': dict(OLD)}), preserved_clients=[BOT], lock_dir=str(tmp_path / 'locks'), **okta())
+    assert 'the preserved OAuth client(s) reporting-bot (org ?, id org-id-9) belong to another org' in exc.msg
+
+
 def test_the_verdict_closes_the_journal_complete_or_written(tmp_path, clients, no_sleep):
     # verified: the journal is complete (no note); not kept: written, "not verified yet" (the next run verifies it)
     api = Api(providers={'okta': dict(OLD)})
