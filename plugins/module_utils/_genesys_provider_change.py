@@ -517,7 +517,7 @@ class Change:
             self.step = 'verify'
             self.fail_unseen(unseen, after)
         self.step = 'final_verify'            # 8. a concurrent change seen by the read-back; the journal closed
-        return self.final_verify(end_state, visible)
+        return self.final_verify(end_state)
 
     def backup_and_journal(self, org):
         if self.params.get('backup'):
@@ -628,13 +628,14 @@ class Change:
                ('; the journal %s stays open and the next run verifies it' % self.journal.path)
                if self.journal is not None else ''))
 
-    def final_verify(self, end_state, visible):
-        """The concurrent change the read-back showed (step 6) is reported; closes the journal. Returns the end state.
+    def final_verify(self, end_state):
+        """The concurrent change the read-back showed (step 6: ``concurrent_fields``, only set from a visible
+        read-back) is reported; closes the journal. Returns the end state.
 
         A delete reaches this step only verified (a delete not shown fails in step 6), so ``verified`` decides.
         """
-        if visible and self.concurrent_fields:
-            self.concurrent('it showed values this run did not write')
+        if self.concurrent_fields:
+            self.concurrent()
         if self.journal is not None:
             if self.result.get('verified'):
                 self.journal.update(COMPLETE)
@@ -668,7 +669,8 @@ class Change:
             ctx.warn('Genesys Cloud did not keep the value(s) of %s for the %s identity provider%s; the next run will '
                      'try again.%s' % (', '.join(differs), self.label, when[0], when[1]))
 
-    def concurrent(self, what):
+    def concurrent(self):
+        what = 'it showed values this run did not write'
         differing = sorted(set(FIELD_TO_OPTION.get(f, f) for f in self.concurrent_fields))
         if self.journal is not None:
             self.journal.update(COMPLETE, note='concurrent change: %s' % what)
